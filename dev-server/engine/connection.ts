@@ -1,0 +1,518 @@
+/**
+ * One client connection (WebSocket or SSE): authentication, the message switch, subscriptions,
+ * the batch queue, heartbeat, session expiry and every server-side close. All state changes of
+ * a connection happen here; transports only pass frames in and out.
+ */
+import {
+  CODE,
+  PROTOCOL_BOUNDS,
+  PROTOCOL_NAME,
+  WhereError,
+  codeName,
+  parseChannel,
+  parseClientMessage,
+  type ClientMessage,
+  type CodeName,
+  type ServerMessage,
+  type SubscribeMessage,
+  type SubscriptionSpec,
+} from '../../protocol/index.js';
+import { ApiError } from './api-error.js';
+import { isoTime } from './clock.js';
+import type { EngineCore, KeyRecord } from './engine-core.js';
+import type { Environment } from './environment.js';
+import type { Flushable } from './flush-scheduler.js';
+import { newConnectionId } from './ids.js';
+import type { EngineSocket, FrameInfo, Transport } from './socket.js';
+import { Subscription, type SubscriptionOwner } from './subscription.js';
+
+const CLOSE_REASONS: Partial<Record<CodeName, string>> = {
+  token_expired: 'token expired',
+  token_invalid: 'token invalid',
+  quota_exceeded: 'too many connections for this client',
+  slow_consumer: 'slow consumer: unsent data over maxBufferedBytes',
+  heartbeat_timeout: 'no message from the client for 2 × heartbeatMs',
+  going_away: 'server shutting down',
+  policy_violation: 'too many bad frames',
+  message_too_big: 'frame over maxMessageBytes',
+};
+
+/** A refusal answered with an `error` message for one request. */
+class RequestError extends Error {
+  constructor(
+    readonly code: CodeName,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** One connection's state machine. Create through the engine. */
+export class Connection implements SubscriptionOwner, Flushable {
+  readonly connectionId = newConnectionId();
+  private key: KeyRecord | undefined;
+  private env: Environment | undefined;
+  private readonly subs = new Map<string, Subscription>();
+  private pendingJson: string[] = [];
+  private pendingSub: Subscription[] = [];
+  private pendingSeq: number[] = [];
+  private scheduled = false;
+  flushGeneration = 0;
+  private state: 'authenticating' | 'open' | 'closed' = 'authenticating';
+  private lastSeen: number;
+  private badFrames: number[] = [];
+  private timers: unknown[] = [];
+  private pingTimer: unknown;
+
+  constructor(
+    private readonly core: EngineCore,
+    private readonly socket: EngineSocket,
+    readonly transport: Transport,
+  ) {
+    this.lastSeen = core.clock.now();
+  }
+
+  /** The client this connection belongs to, once authenticated. */
+  get client(): string | undefined {
+    return this.key?.client;
+  }
+
+  /** Whether the connection is authenticated and not closed. */
+  get isOpen(): boolean {
+    return this.state === 'open';
+  }
+
+  /** Starts a WebSocket connection: with the URL's token, or waiting for an `auth` frame. */
+  startWebSocket(token: string | undefined): void {
+    if (token !== undefined) {
+      this.authenticate(token);
+      return;
+    }
+    this.after(PROTOCOL_BOUNDS.authTimeoutMs, () => {
+      if (this.state === 'authenticating') this.refuse('token_invalid', 'no auth frame within 5 s');
+    });
+  }
+
+  /** Starts an SSE connection whose token and quota were already checked. */
+  startSse(key: KeyRecord, subscriptions: readonly SubscriptionSpec[]): void {
+    this.admit(key);
+    for (const spec of subscriptions) this.handle({ type: 'subscribe', ...spec });
+  }
+
+  // ---- frames in -----------------------------------------------------------------------------
+
+  /** A text frame from the client. */
+  receive(text: string): void {
+    if (this.state === 'closed') return;
+    this.lastSeen = this.core.clock.now();
+    if (byteLengthOver(text, this.core.limits.maxMessageBytes)) {
+      this.close('message_too_big');
+      return;
+    }
+    const parsed = parseClientMessage(text);
+    if (!parsed.ok) {
+      if (this.state === 'authenticating') {
+        this.refuse('token_invalid', 'the first frame must be a valid auth message');
+        return;
+      }
+      this.badFrame(parsed.error, parsed.issues, parsed.id);
+      return;
+    }
+    const message = parsed.message;
+    if (this.state === 'authenticating') {
+      if (message.type !== 'auth') this.refuse('token_invalid', 'the first frame must be auth');
+      else this.authenticate(message.token);
+      return;
+    }
+    this.audit('message', { messageType: message.type });
+    this.handle(message);
+  }
+
+  /** The transport saw the socket close (client went away, or after our own close). */
+  socketClosed(code?: number): void {
+    if (this.state === 'closed') return;
+    this.teardown({ by: 'client', code });
+  }
+
+  private handle(message: ClientMessage): void {
+    try {
+      switch (message.type) {
+        case 'auth':
+          throw new RequestError('bad_request', 'this connection is already authenticated');
+        case 'subscribe':
+          this.subscribe(message);
+          return;
+        case 'unsubscribe': {
+          const sub = this.subs.get(message.id);
+          if (sub) this.drop(sub);
+          this.send({ type: 'unsubscribed', id: message.id });
+          if (sub) this.audit('unsubscribe', { id: message.id, channel: sub.spec.channel });
+          return;
+        }
+        case 'publish':
+          this.publish(message.channel, message.data, message.id);
+          return;
+        case 'ping':
+          this.send(message.t === undefined ? { type: 'pong' } : { type: 'pong', t: message.t });
+          return;
+        case 'pong':
+          return;
+      }
+    } catch (error) {
+      const id = 'id' in message ? message.id : undefined;
+      if (error instanceof RequestError) this.sendError(error.code, error.message, id, error.details);
+      else if (error instanceof ApiError) {
+        this.sendError(codeName(error.protocolCode) ?? 'bad_request', error.message, id, error.details);
+      } else throw error;
+    }
+  }
+
+  // ---- requests ------------------------------------------------------------------------------
+
+  private subscribe(message: SubscribeMessage): void {
+    const env = this.env as Environment;
+    const key = this.key as KeyRecord;
+    const { type: _type, ...spec } = message;
+    if (!this.subs.has(spec.id) && this.subs.size >= this.core.limits.maxSubscriptions) {
+      throw new RequestError(
+        'quota_exceeded',
+        `at most ${this.core.limits.maxSubscriptions} subscriptions per connection; unsubscribe one first`,
+      );
+    }
+    const channel = parseChannel(spec.channel);
+    if ('error' in channel) throw new RequestError('channel_unavailable', channel.error);
+    let readable: ReadonlySet<string> | undefined;
+    if (channel.kind === 'records') {
+      if (channel.wildcard) {
+        if (spec.snapshot) {
+          throw new RequestError('bad_request', 'a snapshot needs one object: subscribe to records:<object>');
+        }
+        readable = key.readable;
+      } else {
+        if (!env.hasObject(channel.name)) {
+          throw new RequestError('channel_unavailable', `unknown object "${channel.name}"`);
+        }
+        if (key.readable && !key.readable.has(channel.name)) {
+          throw new RequestError('scope_denied', `this key may not read "${channel.name}"`);
+        }
+      }
+      if (spec.meta !== undefined)
+        throw new RequestError('bad_request', 'meta applies to presence channels only');
+    } else {
+      for (const field of ['filter', 'fields', 'snapshot'] as const) {
+        if (spec[field] !== undefined && spec[field] !== false) {
+          throw new RequestError('bad_request', `${field} applies to records channels only`);
+        }
+      }
+      if (channel.kind === 'events' && spec.meta !== undefined) {
+        throw new RequestError('bad_request', 'meta applies to presence channels only');
+      }
+      if (channel.kind === 'presence' && jsonBytes(spec.meta ?? {}) > PROTOCOL_BOUNDS.maxPresenceMetaBytes) {
+        throw new RequestError(
+          'bad_request',
+          `meta is over ${PROTOCOL_BOUNDS.maxPresenceMetaBytes} bytes of JSON`,
+        );
+      }
+    }
+    let sub: Subscription;
+    try {
+      sub = new Subscription(spec, channel, this, readable);
+    } catch (error) {
+      if (error instanceof WhereError) {
+        throw new RequestError('bad_request', `filter.where: ${error.message}`, { path: error.path });
+      }
+      throw error;
+    }
+
+    const old = this.subs.get(spec.id);
+    if (old) this.drop(old); // atomic replace: nothing of the old one follows the new `subscribed`
+    this.subs.set(spec.id, sub);
+    env.attach(sub);
+    this.audit('subscribe', { id: spec.id, channel: spec.channel });
+
+    if (channel.kind === 'presence') {
+      const seq = env.join(channel.name, sub, sub.member());
+      this.send({ type: 'subscribed', id: spec.id, seq, members: env.members(channel.name) });
+      return;
+    }
+    if (spec.since !== undefined) {
+      const sameEpoch = spec.epoch === undefined || spec.epoch === env.epoch;
+      if (sameEpoch && env.history.covers(spec.since, env.seq)) {
+        this.send({ type: 'subscribed', id: spec.id, seq: spec.since, resumed: true });
+        this.sendBatches(env.replay(sub, spec.since), spec.since);
+        this.audit('session.resumed', { id: spec.id, channel: spec.channel, since: spec.since });
+        return;
+      }
+    }
+    const answer: Extract<ServerMessage, { type: 'subscribed' }> = {
+      type: 'subscribed',
+      id: spec.id,
+      seq: env.seq,
+    };
+    if (spec.since !== undefined) answer.resumed = false;
+    if (spec.snapshot && sub.object !== undefined) {
+      const window = spec.snapshot === true ? {} : spec.snapshot;
+      const result = env.query(sub.object, {
+        match: sub.match,
+        recordId: sub.recordId,
+        sort: window.sort,
+        limit: window.limit,
+        project: sub.project,
+      });
+      answer.snapshot = result.records as typeof answer.snapshot;
+      if (result.truncated) answer.truncated = true;
+    }
+    this.send(answer);
+  }
+
+  private publish(channelName: string, data: unknown, id: string | undefined): void {
+    if (this.key?.role !== 'secret') throw new RequestError('scope_denied', 'only secret keys may publish');
+    const channel = parseChannel(channelName);
+    if ('error' in channel) throw new RequestError('channel_unavailable', channel.error);
+    if (channel.kind !== 'events' || channel.wildcard) {
+      throw new RequestError('channel_unavailable', 'publish to events:<topic>');
+    }
+    const seq = (this.env as Environment).publish(channel.name, data);
+    this.send(
+      id === undefined
+        ? { type: 'published', channel: channelName, seq }
+        : { type: 'published', id, channel: channelName, seq },
+    );
+  }
+
+  /** Ends a subscription: out of the index, out of its room, its queued events dropped. */
+  private drop(sub: Subscription): void {
+    const env = this.env as Environment;
+    this.subs.delete(sub.id);
+    env.detach(sub);
+    if (sub.channel.kind === 'presence') env.leave(sub.channel.name, sub, sub.member());
+    if (this.pendingSub.includes(sub)) {
+      const keep = this.pendingSub.map((s) => s !== sub);
+      this.pendingJson = this.pendingJson.filter((_, i) => keep[i]);
+      this.pendingSeq = this.pendingSeq.filter((_, i) => keep[i]);
+      this.pendingSub = this.pendingSub.filter((_, i) => keep[i]);
+    }
+  }
+
+  // ---- events out ----------------------------------------------------------------------------
+
+  /** Queues an event of one of this connection's subscriptions (called by the fan-out). */
+  enqueue(sub: Subscription, json: string, seq: number): void {
+    if (this.state !== 'open') return;
+    this.pendingJson.push(json);
+    this.pendingSub.push(sub);
+    this.pendingSeq.push(seq);
+    if (this.pendingJson.length >= this.core.limits.maxBatchEvents) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      this.core.scheduler.schedule(this);
+    }
+  }
+
+  /** The batch deadline passed. */
+  flushDue(): void {
+    this.flush();
+  }
+
+  /** Sends everything queued, in batches of at most `maxBatchEvents`. */
+  flush(): void {
+    this.scheduled = false;
+    this.flushGeneration++;
+    if (this.pendingJson.length === 0 || this.state !== 'open') return;
+    const json = this.pendingJson;
+    const seqs = this.pendingSeq;
+    this.pendingJson = [];
+    this.pendingSub = [];
+    this.pendingSeq = [];
+    const max = this.core.limits.maxBatchEvents;
+    for (let start = 0; start < json.length && this.state === 'open'; start += max) {
+      const end = Math.min(start + max, json.length);
+      let top = 0;
+      for (let i = start; i < end; i++) top = Math.max(top, seqs[i] as number);
+      this.write(`{"type":"batch","events":[${json.slice(start, end).join(',')}]}`, {
+        type: 'batch',
+        seq: top,
+      });
+    }
+  }
+
+  /** Sends a replay at once, in batches, ahead of anything newer for that subscription. */
+  private sendBatches(events: string[], since: number): void {
+    const max = this.core.limits.maxBatchEvents;
+    for (let start = 0; start < events.length && this.state === 'open'; start += max) {
+      const chunk = events.slice(start, start + max);
+      this.write(`{"type":"batch","events":[${chunk.join(',')}]}`, {
+        type: 'batch',
+        seq: lastSeqOf(chunk, since),
+      });
+    }
+  }
+
+  private send(message: ServerMessage): void {
+    this.write(JSON.stringify(message), {
+      type: message.type,
+      seq: 'seq' in message ? message.seq : undefined,
+    });
+  }
+
+  private sendError(name: CodeName, message: string, id: string | undefined, details?: unknown): void {
+    const error: Extract<ServerMessage, { type: 'error' }> = {
+      type: 'error',
+      code: CODE[name],
+      name,
+      message,
+    };
+    if (id !== undefined) error.id = id;
+    if (details !== undefined) error.details = details;
+    this.send(error);
+  }
+
+  private write(frame: string, info: FrameInfo): void {
+    if (this.state === 'closed') return;
+    this.socket.send(frame, info);
+    if (this.socket.bufferedAmount > this.core.limits.maxBufferedBytes) this.close('slow_consumer');
+  }
+
+  // ---- lifecycle -----------------------------------------------------------------------------
+
+  private authenticate(token: string): void {
+    const result = this.core.admit(token);
+    if ('refused' in result) {
+      this.refuse(result.refused, result.message);
+      return;
+    }
+    this.admit(result.key);
+  }
+
+  private admit(key: KeyRecord): void {
+    const { clock, limits } = this.core;
+    this.key = key;
+    this.env = this.core.environment(key.client, key.environment);
+    this.state = 'open';
+    this.core.opened(this);
+    this.clearTimers();
+    const now = clock.now();
+    this.audit('auth.granted', { role: key.role, transport: this.transport });
+    this.audit('connect', { transport: this.transport });
+    this.send({
+      type: 'welcome',
+      protocol: PROTOCOL_NAME,
+      connectionId: this.connectionId,
+      client: key.client,
+      environment: key.environment,
+      epoch: this.env.epoch,
+      seq: this.env.seq,
+      heartbeatMs: limits.heartbeatMs,
+      sessionExpiresAt: isoTime(now + limits.sessionTtlMs),
+      limits: {
+        maxSubscriptions: limits.maxSubscriptions,
+        maxBatchEvents: limits.maxBatchEvents,
+        flushIntervalMs: limits.flushIntervalMs,
+        maxMessageBytes: limits.maxMessageBytes,
+      },
+    });
+    this.after(limits.sessionTtlMs, () => this.close('token_expired', 'session reached sessionTtlMs'));
+    this.schedulePing();
+    if (this.transport === 'websocket') this.watchSilence(2 * limits.heartbeatMs);
+  }
+
+  private schedulePing(): void {
+    this.pingTimer = this.core.clock.setTimeout(() => {
+      if (this.state !== 'open') return;
+      this.write(`{"type":"ping","t":${this.core.clock.now()}}`, { type: 'ping' });
+      this.schedulePing();
+    }, this.core.limits.heartbeatMs);
+  }
+
+  /** Closes with 4011 once the client has been silent for 2 × heartbeatMs. */
+  private watchSilence(delay: number): void {
+    this.after(delay, () => {
+      const silentFor = this.core.clock.now() - this.lastSeen;
+      const limit = 2 * this.core.limits.heartbeatMs;
+      if (silentFor >= limit) this.close('heartbeat_timeout');
+      else this.watchSilence(limit - silentFor);
+    });
+  }
+
+  private badFrame(error: string, issues: unknown, id: string | undefined): void {
+    const now = this.core.clock.now();
+    this.badFrames = this.badFrames.filter((t) => now - t < 60_000);
+    this.badFrames.push(now);
+    if (this.badFrames.length > PROTOCOL_BOUNDS.maxBadFramesPerMinute) {
+      this.close('policy_violation');
+      return;
+    }
+    this.sendError('bad_request', error, id, Array.isArray(issues) && issues.length ? issues : undefined);
+  }
+
+  /** Refuses authentication: closes with the code, auditing `auth.denied`. */
+  private refuse(name: CodeName, reason: string): void {
+    this.audit('auth.denied', { reason: name, message: reason });
+    this.socket.close(CODE[name], reason);
+    this.teardown({ by: 'server', code: CODE[name] });
+  }
+
+  /** Closes the connection from the server side with a protocol code. */
+  close(name: CodeName, reason = CLOSE_REASONS[name] ?? name): void {
+    if (this.state === 'closed') return;
+    if (this.state === 'authenticating') {
+      this.refuse(name, reason);
+      return;
+    }
+    if (name === 'going_away') this.flush();
+    if (name !== 'going_away') this.audit('session.suspended', { code: CODE[name], reason: name });
+    this.socket.close(CODE[name], reason);
+    this.teardown({ by: 'server', code: CODE[name] });
+  }
+
+  private teardown(how: { by: 'client' | 'server'; code?: number | undefined }): void {
+    const wasOpen = this.state === 'open';
+    this.state = 'closed';
+    this.clearTimers();
+    if (wasOpen) {
+      for (const sub of [...this.subs.values()]) this.drop(sub);
+      this.core.closed(this);
+      this.audit('disconnect', { by: how.by, code: how.code });
+    }
+    this.pendingJson = [];
+    this.pendingSub = [];
+    this.pendingSeq = [];
+  }
+
+  private after(ms: number, fn: () => void): void {
+    this.timers.push(this.core.clock.setTimeout(fn, ms));
+  }
+
+  private clearTimers(): void {
+    for (const timer of this.timers) this.core.clock.clearTimeout(timer);
+    this.timers = [];
+    if (this.pingTimer !== undefined) this.core.clock.clearTimeout(this.pingTimer);
+    this.pingTimer = undefined;
+  }
+
+  private audit(type: Parameters<EngineCore['audit']['emit']>[0], details: Record<string, unknown>): void {
+    if (!this.core.audit.wants(type)) return;
+    this.core.audit.emit(
+      type,
+      { connectionId: this.connectionId, client: this.key?.client, environment: this.key?.environment },
+      details,
+    );
+  }
+}
+
+function byteLengthOver(text: string, max: number): boolean {
+  if (text.length > max) return true; // UTF-8 never takes fewer bytes than UTF-16 code units
+  if (text.length * 3 <= max) return false;
+  return new TextEncoder().encode(text).length > max;
+}
+
+function jsonBytes(value: unknown): number {
+  return new TextEncoder().encode(JSON.stringify(value)).length;
+}
+
+function lastSeqOf(chunk: readonly string[], fallback: number): number {
+  const last = chunk[chunk.length - 1];
+  const match = last === undefined ? null : /^\{"seq":(\d+)/.exec(last);
+  return match ? Number(match[1]) : fallback;
+}

@@ -1,0 +1,31 @@
+/** What a connection needs of the engine: shared services, admission and bookkeeping. */
+import type { Limits } from '../../protocol/index.js';
+import type { AuditTrail } from './audit-trail.js';
+import type { Clock } from './clock.js';
+import type { KeyConfig } from './config.js';
+import type { Connection } from './connection.js';
+import type { Environment } from './environment.js';
+import type { FlushScheduler } from './flush-scheduler.js';
+import type { TokenRefusal } from './tokens.js';
+
+/** A configured key, with the set of objects it may read (undefined: every object). */
+export type KeyRecord = KeyConfig & { readable: ReadonlySet<string> | undefined };
+
+/** Why a connection was not admitted. */
+export type Refusal = { refused: TokenRefusal | 'quota_exceeded'; message: string };
+
+/** The engine as a connection sees it. */
+export interface EngineCore {
+  readonly clock: Clock;
+  readonly limits: Limits;
+  readonly audit: AuditTrail;
+  readonly scheduler: FlushScheduler;
+  /** Spends a token and checks the client's connection quota. */
+  admit(token: string): { key: KeyRecord } | Refusal;
+  /** The environment a key belongs to. */
+  environment(client: string, environment: string): Environment;
+  /** A connection was admitted (counts toward its client's quota). */
+  opened(connection: Connection): void;
+  /** An admitted connection ended. */
+  closed(connection: Connection): void;
+}

@@ -1,0 +1,227 @@
+/**
+ * The dev server engine: every rule of catalyst-realtime.v1 with no I/O of its own. The Node
+ * shell and the browser mock are thin transports over one `Engine`: they hand it sockets
+ * (`openWebSocket`, `startSse`) and HTTP requests (`handleHttp` in `rest.ts`), and it answers.
+ */
+import {
+  PATHS,
+  type AuditType,
+  type Limits,
+  type SubscriptionSpec,
+  type WsAuthResponse,
+} from '../../protocol/index.js';
+import { ApiError } from './api-error.js';
+import './english-errors.js';
+import { AuditTrail, type AuditHook } from './audit-trail.js';
+import { isoTime, systemClock, type Clock } from './clock.js';
+import type { ResolvedConfig } from './config.js';
+import { Connection } from './connection.js';
+import type { EngineCore, KeyRecord, Refusal } from './engine-core.js';
+import { Environment, type CommitListener } from './environment.js';
+import { FlushScheduler } from './flush-scheduler.js';
+import { newEpoch } from './ids.js';
+import type { Commit } from './commit.js';
+import type { PersistedState } from './persisted-state.js';
+import type { EngineSocket } from './socket.js';
+import { TokenStore } from './tokens.js';
+
+/** How an engine is built. */
+export type EngineOptions = {
+  config: ResolvedConfig;
+  /** Defaults to the system clock. */
+  clock?: Clock;
+  /** State saved by `exportState` (the `--data` file); it wins over the config's seed records. */
+  state?: PersistedState;
+};
+
+/** What a transport calls as frames arrive and when the socket ends. */
+export type SocketHandle = {
+  receive(text: string): void;
+  closed(code?: number): void;
+};
+
+/** A transport-agnostic catalyst-realtime.v1 server. */
+export class Engine implements EngineCore {
+  readonly clock: Clock;
+  readonly limits: Limits;
+  readonly audit: AuditTrail;
+  readonly scheduler: FlushScheduler;
+  readonly startedAt: number;
+  private readonly keys = new Map<string, KeyRecord>();
+  private readonly tokens: TokenStore<KeyRecord>;
+  private readonly environments = new Map<string, Environment>();
+  private readonly connections = new Set<Connection>();
+  private readonly perClient = new Map<string, number>();
+  private readonly commitListeners = new Set<CommitListener>();
+
+  constructor(
+    readonly config: ResolvedConfig,
+    options: Omit<EngineOptions, 'config'> = {},
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.limits = config.limits;
+    this.audit = new AuditTrail(this.clock);
+    this.scheduler = new FlushScheduler(this.clock, this.limits.flushIntervalMs);
+    this.tokens = new TokenStore(this.clock, this.limits.tokenTtlMs);
+    this.startedAt = this.clock.now();
+    for (const key of config.keys) {
+      this.keys.set(key.key, {
+        ...key,
+        readable: key.role === 'publishable' && key.objects ? new Set(key.objects) : undefined,
+      });
+      this.environment(key.client, key.environment);
+    }
+    const restored = new Set<Environment>();
+    for (const state of options.state?.environments ?? []) {
+      const env = this.environment(state.client, state.environment);
+      env.importState(state);
+      restored.add(env);
+    }
+    for (const [client, environments] of Object.entries(config.records ?? {})) {
+      for (const [name, byObject] of Object.entries(environments)) {
+        const env = this.environment(client, name);
+        if (restored.has(env)) continue;
+        for (const [object, records] of Object.entries(byObject)) env.seed(object, records);
+      }
+    }
+  }
+
+  // ---- hooks ---------------------------------------------------------------------------------
+
+  /** Registers an audit hook (`'connect'`, `'auth.denied'`, … or `'*'`); returns its remover. */
+  on(type: AuditType | '*', hook: AuditHook): () => void {
+    return this.audit.on(type, hook);
+  }
+
+  /** Registers a listener for every commit, before fan-out (persistence, sinks); returns its remover. */
+  onCommit(listener: CommitListener): () => void {
+    this.commitListeners.add(listener);
+    return () => this.commitListeners.delete(listener);
+  }
+
+  // ---- keys and tokens -----------------------------------------------------------------------
+
+  /** The key of an `Authorization: Bearer <key>` header; throws 401 `unauthorized`. */
+  authorize(authorization: string | undefined): KeyRecord {
+    const match = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null;
+    if (!match) throw new ApiError('unauthorized', 'send the API key as "Authorization: Bearer <key>"');
+    const key = this.keys.get(match[1] as string);
+    if (!key) throw new ApiError('unauthorized', 'unknown API key');
+    return key;
+  }
+
+  /** A one-time ws-auth token for a key. */
+  issueToken(key: KeyRecord): WsAuthResponse {
+    const { token, expiresAt } = this.tokens.issue(key);
+    return { token, expiresAt: isoTime(expiresAt), environment: key.environment, url: PATHS.websocket };
+  }
+
+  /** Whether a request's `Origin` may use the API. No `Origin` (not a browser) is let through. */
+  originAllowed(origin: string | undefined): boolean {
+    if (origin === undefined) return true;
+    const allowed = this.config.allowedOrigins;
+    return allowed.includes('*') || allowed.includes(origin);
+  }
+
+  /** Spends a token and checks the quota of its client. */
+  admit(token: string): { key: KeyRecord } | Refusal {
+    const result = this.tokens.consume(token);
+    if ('refused' in result) {
+      return {
+        refused: result.refused,
+        message:
+          result.refused === 'token_expired'
+            ? 'the token is older than tokenTtlMs'
+            : 'unknown or already used token',
+      };
+    }
+    const open = this.perClient.get(result.key.client) ?? 0;
+    if (open >= this.limits.maxConnectionsPerClient) {
+      return {
+        refused: 'quota_exceeded',
+        message: `client "${result.key.client}" already has ${open} connections (maxConnectionsPerClient)`,
+      };
+    }
+    return result;
+  }
+
+  // ---- connections ---------------------------------------------------------------------------
+
+  /** Attaches a WebSocket: authenticated by the URL's token, or by an `auth` frame within 5 s. */
+  openWebSocket(socket: EngineSocket, token: string | undefined): SocketHandle {
+    const connection = new Connection(this, socket, 'websocket');
+    connection.startWebSocket(token);
+    return { receive: (text) => connection.receive(text), closed: (code) => connection.socketClosed(code) };
+  }
+
+  /** Attaches an SSE stream whose token was admitted, and subscribes its subscriptions. */
+  startSse(socket: EngineSocket, key: KeyRecord, subscriptions: readonly SubscriptionSpec[]): SocketHandle {
+    const connection = new Connection(this, socket, 'sse');
+    connection.startSse(key, subscriptions);
+    return { receive: () => undefined, closed: (code) => connection.socketClosed(code) };
+  }
+
+  /** The environment of a (client, environment) pair, created on first use. */
+  environment(client: string, name: string): Environment {
+    const id = `${client}\u0000${name}`;
+    let env = this.environments.get(id);
+    if (!env) {
+      env = new Environment(
+        client,
+        name,
+        this.config.objects,
+        this.limits.historySize,
+        newEpoch(this.clock.now()),
+        this.clock,
+        (e, c) => {
+          for (const listener of this.commitListeners) listener(e, c);
+        },
+      );
+      this.environments.set(id, env);
+    }
+    return env;
+  }
+
+  /** A connection was admitted. */
+  opened(connection: Connection): void {
+    this.connections.add(connection);
+    const client = connection.client as string;
+    this.perClient.set(client, (this.perClient.get(client) ?? 0) + 1);
+  }
+
+  /** An admitted connection ended. */
+  closed(connection: Connection): void {
+    if (!this.connections.delete(connection)) return;
+    const client = connection.client as string;
+    const left = (this.perClient.get(client) ?? 1) - 1;
+    if (left > 0) this.perClient.set(client, left);
+    else this.perClient.delete(client);
+  }
+
+  /** Open connections, WebSocket and SSE. */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  // ---- persistence and shutdown --------------------------------------------------------------
+
+  /** Everything `--data` keeps: each environment's records, seq, epoch and history. */
+  exportState(): PersistedState {
+    return {
+      format: 'catalyst-dev-server-data',
+      version: 1,
+      environments: [...this.environments.values()].map((env) => env.exportState()),
+    };
+  }
+
+  /** Re-applies a journaled commit (crash recovery); commits already held are skipped. */
+  redo(client: string, environment: string, commit: Commit): void {
+    this.environment(client, environment).redo(commit);
+  }
+
+  /** Flushes queued events and closes every connection with 1001. */
+  shutdown(): void {
+    for (const connection of [...this.connections]) connection.close('going_away');
+    this.scheduler.stop();
+  }
+}

@@ -1,0 +1,277 @@
+/**
+ * One (client, environment) pair: its records, its `seq` and history, its subscriptions indexed
+ * by channel, and its presence rooms. Everything a connection sees comes from exactly one of
+ * these, which is how isolation between clients and environments holds.
+ */
+import {
+  PROTOCOL_BOUNDS,
+  changedFields,
+  compileSort,
+  type LiveRecord,
+  type Member,
+} from '../../protocol/index.js';
+import { ApiError } from './api-error.js';
+import type { Clock } from './clock.js';
+import { isoTime } from './clock.js';
+import type { Commit, RecordCommit } from './commit.js';
+import { History } from './history.js';
+import { newRecordId } from './ids.js';
+import { applyMergePatch } from './merge-patch.js';
+import type { EnvironmentState } from './persisted-state.js';
+import { EventParts, type Subscription } from './subscription.js';
+
+/** Called with every commit, after it took its seq and before fan-out (the journal's hook). */
+export type CommitListener = (environment: Environment, commit: Commit) => void;
+
+/** What a snapshot query asks for. */
+export type RecordQuery = {
+  match: (record: unknown) => boolean;
+  recordId?: string | undefined;
+  sort?: readonly string[] | undefined;
+  limit?: number | undefined;
+  project: (record: Record<string, unknown>) => Record<string, unknown>;
+};
+
+type CommitInput = Commit extends infer C ? (C extends Commit ? Omit<C, 'seq' | 'timestamp'> : never) : never;
+
+/** The store, sequence, history, subscription index and presence rooms of one environment. */
+export class Environment {
+  readonly history: History;
+  private readonly records = new Map<string, Map<string, LiveRecord>>();
+  private readonly index = new Map<string, Set<Subscription>>();
+  private readonly rooms = new Map<string, Map<number, Subscription>>();
+  seq = 0;
+
+  constructor(
+    readonly client: string,
+    readonly name: string,
+    objects: readonly string[],
+    historySize: number,
+    public epoch: string,
+    private readonly clock: Clock,
+    private readonly onCommit: CommitListener,
+  ) {
+    this.history = new History(historySize);
+    for (const object of objects) this.records.set(object, new Map());
+  }
+
+  /** Whether the object is configured. */
+  hasObject(object: string): boolean {
+    return this.records.has(object);
+  }
+
+  /** The records of a configured object (throws `not_found` otherwise). */
+  table(object: string): Map<string, LiveRecord> {
+    const table = this.records.get(object);
+    if (!table) throw new ApiError('not_found', `unknown object "${object}"`);
+    return table;
+  }
+
+  // ---- subscriptions -------------------------------------------------------------------------
+
+  /** Adds a subscription to the channel index (and its room, for presence). */
+  attach(sub: Subscription): void {
+    const channel = sub.spec.channel;
+    let set = this.index.get(channel);
+    if (!set) this.index.set(channel, (set = new Set()));
+    set.add(sub);
+  }
+
+  /** Removes a subscription from the index. */
+  detach(sub: Subscription): void {
+    const set = this.index.get(sub.spec.channel);
+    if (!set) return;
+    set.delete(sub);
+    if (set.size === 0) this.index.delete(sub.spec.channel);
+  }
+
+  /** Joins a presence room: commits the join, which the room's other members hear. */
+  join(room: string, sub: Subscription, member: Member): number {
+    let members = this.rooms.get(room);
+    if (!members) this.rooms.set(room, (members = new Map()));
+    members.set(sub.key, sub);
+    return this.commit({ kind: 'presence', room, change: 'join', member, memberKey: sub.key }).seq;
+  }
+
+  /** Leaves a presence room, if the subscription is in it. */
+  leave(room: string, sub: Subscription, member: Member): void {
+    const members = this.rooms.get(room);
+    if (!members?.delete(sub.key)) return;
+    if (members.size === 0) this.rooms.delete(room);
+    this.commit({ kind: 'presence', room, change: 'leave', member, memberKey: sub.key });
+  }
+
+  /** Everyone in a room, as `members` lists them. */
+  members(room: string): Member[] {
+    const members = this.rooms.get(room);
+    return members ? [...members.values()].map((s) => s.member()) : [];
+  }
+
+  // ---- commits -------------------------------------------------------------------------------
+
+  /** Takes the next seq for a change, records it in history and fans it out. */
+  commit(input: CommitInput): Commit {
+    const commit = { ...input, seq: this.seq + 1, timestamp: isoTime(this.clock.now()) } as Commit;
+    this.seq = commit.seq;
+    this.history.push(commit);
+    this.onCommit(this, commit);
+    this.fanOut(commit);
+    return commit;
+  }
+
+  private fanOut(commit: Commit): void {
+    const parts = new EventParts(commit);
+    if (commit.kind === 'record') {
+      this.deliver(this.index.get(`records:${commit.object}`), parts);
+      this.deliver(this.index.get('records:*'), parts);
+    } else if (commit.kind === 'event') {
+      this.deliver(this.index.get(`events:${commit.topic}`), parts);
+      this.deliver(this.index.get('events:*'), parts);
+    } else {
+      this.deliver(this.index.get(`presence:${commit.room}`), parts);
+    }
+  }
+
+  private deliver(subs: Set<Subscription> | undefined, parts: EventParts): void {
+    if (!subs) return;
+    for (const sub of subs) {
+      const json = sub.eventFor(parts);
+      if (json !== null) sub.owner.enqueue(sub, json, parts.commit.seq);
+    }
+  }
+
+  /** The events a subscription missed after `since`, as JSON, oldest first. */
+  replay(sub: Subscription, since: number): string[] {
+    const out: string[] = [];
+    this.history.forEachAfter(since, (commit) => {
+      const json = sub.eventFor(new EventParts(commit));
+      if (json !== null) out.push(json);
+    });
+    return out;
+  }
+
+  // ---- records -------------------------------------------------------------------------------
+
+  /** Records of an object that match a query, sorted and limited; `truncated` when more matched. */
+  query(object: string, q: RecordQuery): { records: Record<string, unknown>[]; truncated: boolean } {
+    const table = this.table(object);
+    let matched: LiveRecord[];
+    if (q.recordId !== undefined) {
+      const one = table.get(q.recordId);
+      matched = one && q.match(one) ? [one] : [];
+    } else {
+      matched = [];
+      for (const record of table.values()) if (q.match(record)) matched.push(record);
+    }
+    matched.sort(compileSort(q.sort));
+    const limit = Math.min(q.limit ?? PROTOCOL_BOUNDS.maxSnapshotRecords, PROTOCOL_BOUNDS.maxSnapshotRecords);
+    const truncated = matched.length > limit;
+    return { records: (truncated ? matched.slice(0, limit) : matched).map(q.project), truncated };
+  }
+
+  /** Creates a record; `409` when the id exists. Stamps `createdAt` (unless given) and `updatedAt`. */
+  create(object: string, input: Record<string, unknown>, correlationId?: string): LiveRecord {
+    const table = this.table(object);
+    const id = input.id === undefined ? newRecordId() : input.id;
+    if (typeof id !== 'string' || id.length === 0 || id.length > 256) {
+      throw new ApiError('bad_request', 'id must be a string of 1 to 256 characters');
+    }
+    if (table.has(id)) throw new ApiError('conflict', `${object} record "${id}" already exists`);
+    const now = isoTime(this.clock.now());
+    const record: LiveRecord = { ...input, id, createdAt: input.createdAt ?? now, updatedAt: now };
+    table.set(id, record);
+    this.commit({ kind: 'record', object, operation: 'create', record, correlationId });
+    return record;
+  }
+
+  /** Applies a JSON Merge Patch; commits nothing (and returns the record) when no field changes. */
+  patch(object: string, id: string, patch: Record<string, unknown>, correlationId?: string): LiveRecord {
+    const table = this.table(object);
+    const old = table.get(id);
+    if (!old) throw new ApiError('not_found', `${object} record "${id}" does not exist`);
+    if (Object.hasOwn(patch, 'id') && patch.id !== id) {
+      throw new ApiError('bad_request', 'id cannot be changed by a patch');
+    }
+    const merged = applyMergePatch(old, patch) as LiveRecord;
+    const changed = changedFields(old, merged);
+    if (changed.length === 0) return old;
+    const record: LiveRecord = { ...merged, id, updatedAt: isoTime(this.clock.now()) };
+    if (!changed.includes('updatedAt')) changed.push('updatedAt');
+    table.set(id, record);
+    this.commit({
+      kind: 'record',
+      object,
+      operation: 'update',
+      record,
+      oldRecord: old,
+      changedFields: changed.sort(),
+      correlationId,
+    });
+    return record;
+  }
+
+  /** Deletes a record; `404` when it does not exist. */
+  remove(object: string, id: string, correlationId?: string): void {
+    const table = this.table(object);
+    const old = table.get(id);
+    if (!old) throw new ApiError('not_found', `${object} record "${id}" does not exist`);
+    table.delete(id);
+    this.commit({ kind: 'record', object, operation: 'delete', record: old, correlationId });
+  }
+
+  /** Publishes a custom event to a topic; returns its seq. */
+  publish(topic: string, data: unknown): number {
+    return this.commit({ kind: 'event', topic, data }).seq;
+  }
+
+  // ---- persistence ---------------------------------------------------------------------------
+
+  /** Everything `--data` keeps of this environment. */
+  exportState(): EnvironmentState {
+    const records: Record<string, LiveRecord[]> = {};
+    for (const [object, table] of this.records) records[object] = [...table.values()];
+    return {
+      client: this.client,
+      environment: this.name,
+      epoch: this.epoch,
+      seq: this.seq,
+      records,
+      history: this.history.toArray(),
+    };
+  }
+
+  /** Loads persisted state (on start); objects no longer configured are dropped. */
+  importState(state: EnvironmentState): void {
+    this.epoch = state.epoch;
+    this.seq = state.seq;
+    for (const [object, list] of Object.entries(state.records)) {
+      const table = this.records.get(object);
+      if (table) for (const record of list) table.set(record.id, record);
+    }
+    for (const commit of state.history) this.history.push(commit);
+  }
+
+  /** Re-applies a journaled commit after a crash (records only; presence was live state). */
+  redo(commit: Commit): void {
+    if (commit.seq !== this.seq + 1) return;
+    this.seq = commit.seq;
+    this.history.push(commit);
+    if (commit.kind === 'record') applyRecordCommit(this.records.get(commit.object), commit);
+  }
+
+  /** Seeds records without committing events (config `records`). */
+  seed(object: string, records: readonly Record<string, unknown>[]): void {
+    const table = this.table(object);
+    const now = isoTime(this.clock.now());
+    for (const input of records) {
+      const id = typeof input.id === 'string' ? input.id : newRecordId();
+      table.set(id, { ...input, id, createdAt: input.createdAt ?? now, updatedAt: input.updatedAt ?? now });
+    }
+  }
+}
+
+function applyRecordCommit(table: Map<string, LiveRecord> | undefined, commit: RecordCommit): void {
+  if (!table) return;
+  if (commit.operation === 'delete') table.delete(commit.record.id);
+  else table.set(commit.record.id, commit.record);
+}

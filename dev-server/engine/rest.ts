@@ -1,0 +1,297 @@
+/**
+ * The HTTP API of PROTOCOL.md section 2 as a pure function from request to response, with CORS.
+ * The Node shell feeds it `http` requests; the browser mock feeds it msw's `Request`s.
+ */
+import * as z from 'zod/mini';
+import {
+  CHANNEL_NAME_PATTERN,
+  FieldsSchema,
+  PATHS,
+  PROTOCOL_BOUNDS,
+  SortSchema,
+  SubscriptionSpecSchema,
+  WhereSchema,
+  compileProjection,
+  compileWhere,
+  describeIssues,
+  parseSortList,
+  toIssues,
+  type ErrorBody,
+  type HttpErrorName,
+  type SubscriptionSpec,
+} from '../../protocol/index.js';
+import { ApiError } from './api-error.js';
+import type { KeyRecord } from './engine-core.js';
+import type { Engine, SocketHandle } from './engine.js';
+import type { Environment } from './environment.js';
+import type { EngineSocket } from './socket.js';
+
+/** An HTTP request as the engine reads it; header names in lower case. */
+export type HttpRequest = {
+  method: string;
+  /** Path and query, e.g. `/api/objects/orders/records?limit=5`. */
+  url: string;
+  headers: Readonly<Record<string, string | undefined>>;
+  body?: string | undefined;
+};
+
+/** A complete HTTP answer. */
+export type HttpResponse = { status: number; headers: Record<string, string>; body: string };
+
+/** An answer that opens a Server-Sent Events stream: send the headers, then call `start`. */
+export type SseResponse = {
+  status: 200;
+  headers: Record<string, string>;
+  start: (socket: EngineSocket) => SocketHandle;
+};
+
+const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
+
+/** Answers one HTTP request. Never throws for anything a client sends. */
+export function handleHttp(engine: Engine, req: HttpRequest): HttpResponse | SseResponse {
+  const origin = req.headers.origin;
+  if (!engine.originAllowed(origin)) {
+    return errorResponse(new ApiError('forbidden', `origin ${origin} is not in allowedOrigins`), {});
+  }
+  const cors = corsHeaders(engine, origin);
+  if (req.method === 'OPTIONS') {
+    return {
+      status: 204,
+      headers: {
+        ...cors,
+        'access-control-allow-methods': 'GET, POST, PATCH, DELETE, OPTIONS',
+        'access-control-allow-headers': 'Authorization, Content-Type, X-Correlation-Id',
+        'access-control-max-age': '600',
+      },
+      body: '',
+    };
+  }
+  try {
+    return route(engine, req, cors);
+  } catch (error) {
+    if (error instanceof ApiError) return errorResponse(error, cors);
+    console.error('dev server: unexpected error answering', req.method, req.url, error);
+    return errorResponse(new ApiError('internal_error', 'the server failed on this request'), cors);
+  }
+}
+
+function route(engine: Engine, req: HttpRequest, cors: Record<string, string>): HttpResponse | SseResponse {
+  const url = new URL(req.url, 'http://localhost');
+  const path = url.pathname;
+  const json = (status: number, body: unknown) => ({
+    status,
+    headers: { ...cors, ...JSON_TYPE },
+    body: JSON.stringify(body),
+  });
+
+  if (path === PATHS.healthz) {
+    allow(req, 'GET');
+    return json(200, {
+      ok: true,
+      connections: engine.connectionCount,
+      uptimeMs: engine.clock.now() - engine.startedAt,
+    });
+  }
+  if (path === PATHS.wsAuth || path === PATHS.wsAuth.slice(0, -1)) {
+    allow(req, 'GET');
+    return json(200, engine.issueToken(engine.authorize(req.headers.authorization)));
+  }
+  if (path === PATHS.sse || path === PATHS.sse.slice(0, -1)) {
+    allow(req, 'GET');
+    return openSse(engine, url.searchParams, cors);
+  }
+  if (path.startsWith(PATHS.eventsPrefix)) {
+    allow(req, 'POST');
+    const topic = decode(path.slice(PATHS.eventsPrefix.length));
+    if (!CHANNEL_NAME_PATTERN.test(topic)) throw new ApiError('not_found', `malformed topic "${topic}"`);
+    const key = engine.authorize(req.headers.authorization);
+    if (key.role !== 'secret') throw new ApiError('forbidden', 'only secret keys may publish');
+    const data = readJson(req);
+    return json(202, { seq: engine.environment(key.client, key.environment).publish(topic, data) });
+  }
+  const records = /^\/api\/objects\/([^/]+)\/records(?:\/([^/]+))?\/?$/.exec(path);
+  if (records) {
+    const object = decode(records[1] as string);
+    const id = records[2] === undefined ? undefined : decode(records[2]);
+    const key = engine.authorize(req.headers.authorization);
+    const env = engine.environment(key.client, key.environment);
+    if (!env.hasObject(object)) throw new ApiError('not_found', `unknown object "${object}"`);
+    const write = req.method !== 'GET';
+    checkScope(key, object, write);
+    const correlationId = correlation(req);
+    if (id === undefined) {
+      allow(req, 'GET', 'POST');
+      if (req.method === 'POST') return json(201, env.create(object, readRecordBody(req), correlationId));
+      return json(200, listRecords(env, object, url.searchParams));
+    }
+    allow(req, 'GET', 'PATCH', 'DELETE');
+    if (req.method === 'GET') {
+      const record = env.table(object).get(id);
+      if (!record) throw new ApiError('not_found', `${object} record "${id}" does not exist`);
+      return json(200, record);
+    }
+    if (req.method === 'PATCH') return json(200, env.patch(object, id, readRecordBody(req), correlationId));
+    env.remove(object, id, correlationId);
+    return { status: 204, headers: cors, body: '' };
+  }
+  throw new ApiError('not_found', `no such endpoint: ${req.method} ${path}`);
+}
+
+function listRecords(
+  env: Environment,
+  object: string,
+  params: URLSearchParams,
+): { records: Record<string, unknown>[]; truncated?: boolean } {
+  const where = params.has('where')
+    ? parseParam('where', WhereSchema, jsonParam('where', params.get('where') as string))
+    : undefined;
+  const sort = params.has('sort')
+    ? parseParam('sort', SortSchema, parseSortList(params.get('sort') as string))
+    : undefined;
+  const fields = params.has('fields')
+    ? parseParam('fields', FieldsSchema, parseSortList(params.get('fields') as string))
+    : undefined;
+  let limit: number | undefined;
+  if (params.has('limit')) {
+    limit = Number(params.get('limit'));
+    if (!Number.isInteger(limit) || limit < 1 || limit > PROTOCOL_BOUNDS.maxSnapshotRecords) {
+      throw new ApiError(
+        'bad_request',
+        `limit must be an integer from 1 to ${PROTOCOL_BOUNDS.maxSnapshotRecords}`,
+      );
+    }
+  }
+  const result = env.query(object, {
+    match: compileWhere(where),
+    sort,
+    limit,
+    project: compileProjection(fields),
+  });
+  return result.truncated ? result : { records: result.records };
+}
+
+function openSse(engine: Engine, params: URLSearchParams, cors: Record<string, string>): SseResponse {
+  const token = params.get('token');
+  const raw = params.has('subscriptions')
+    ? jsonParam('subscriptions', params.get('subscriptions') as string)
+    : [];
+  const specs = parseParam(
+    'subscriptions',
+    z.array(SubscriptionSpecSchema).check(z.maxLength(engine.limits.maxSubscriptions)),
+    raw,
+  );
+  const since = params.has('since') ? Number(params.get('since')) : undefined;
+  if (since !== undefined && !(Number.isInteger(since) && since >= 0)) {
+    throw new ApiError('bad_request', 'since must be a non-negative integer');
+  }
+  const epoch = params.get('epoch') ?? undefined;
+  const subscriptions: SubscriptionSpec[] = specs.map((spec) =>
+    spec.since !== undefined || since === undefined ? spec : { ...spec, since, ...(epoch ? { epoch } : {}) },
+  );
+  if (!token) throw new ApiError('token_invalid', 'token is missing: get one from GET /api/users/ws-auth/');
+  const admitted = engine.admit(token);
+  if ('refused' in admitted) throw new ApiError(admitted.refused, admitted.message);
+  return {
+    status: 200,
+    headers: {
+      ...cors,
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      'x-accel-buffering': 'no',
+    },
+    start: (socket) => engine.startSse(socket, admitted.key, subscriptions),
+  };
+}
+
+function checkScope(key: KeyRecord, object: string, write: boolean): void {
+  if (write && key.role !== 'secret') throw new ApiError('forbidden', 'publishable keys are read only');
+  if (key.readable && !key.readable.has(object))
+    throw new ApiError('forbidden', `this key may not read "${object}"`);
+}
+
+function allow(req: HttpRequest, ...methods: string[]): void {
+  if (!methods.includes(req.method)) {
+    throw new ApiError(
+      'method_not_allowed',
+      `${req.method} is not allowed here; use ${methods.join(' or ')}`,
+    );
+  }
+}
+
+function correlation(req: HttpRequest): string | undefined {
+  const value = req.headers['x-correlation-id'];
+  if (value === undefined) return undefined;
+  if (value.length === 0 || value.length > 128)
+    throw new ApiError('bad_request', 'X-Correlation-Id must be 1 to 128 characters');
+  return value;
+}
+
+function readJson(req: HttpRequest): unknown {
+  const body = req.body ?? '';
+  if (new TextEncoder().encode(body).length > PROTOCOL_BOUNDS.maxHttpBodyBytes) {
+    throw new ApiError('payload_too_large', `the body is over ${PROTOCOL_BOUNDS.maxHttpBodyBytes} bytes`);
+  }
+  if (body.trim() === '') throw new ApiError('bad_request', 'the body must be JSON');
+  try {
+    return JSON.parse(body);
+  } catch {
+    throw new ApiError('bad_request', 'the body is not valid JSON');
+  }
+}
+
+function readRecordBody(req: HttpRequest): Record<string, unknown> {
+  const value = readJson(req);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ApiError('bad_request', 'the body must be a JSON object');
+  }
+  const bad = findProtoKey(value, []);
+  if (bad) throw new ApiError('bad_request', `"__proto__" is not allowed as a field name (at ${bad})`);
+  return value as Record<string, unknown>;
+}
+
+function findProtoKey(value: unknown, path: string[]): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const key of Object.keys(value)) {
+    if (key === '__proto__') return [...path, key].join('.');
+    const found = findProtoKey((value as Record<string, unknown>)[key], [...path, key]);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function jsonParam(name: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ApiError('bad_request', `${name} is not valid JSON`);
+  }
+}
+
+function parseParam<T>(name: string, schema: z.ZodMiniType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = toIssues(result.error).map((i) => ({ ...i, path: [name, ...i.path] }));
+  throw new ApiError('bad_request', describeIssues(issues), issues);
+}
+
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ApiError('bad_request', `malformed URL segment "${segment}"`);
+  }
+}
+
+function corsHeaders(engine: Engine, origin: string | undefined): Record<string, string> {
+  if (origin === undefined) return {};
+  return engine.config.allowedOrigins.includes('*')
+    ? { 'access-control-allow-origin': '*' }
+    : { 'access-control-allow-origin': origin, vary: 'Origin' };
+}
+
+/** The JSON error answer for a refusal. */
+export function errorResponse(error: ApiError, headers: Record<string, string>): HttpResponse {
+  const body: ErrorBody = { error: { code: error.code as HttpErrorName, message: error.message } };
+  if (error.details !== undefined) body.error.details = error.details;
+  return { status: error.status, headers: { ...headers, ...JSON_TYPE }, body: JSON.stringify(body) };
+}

@@ -1,0 +1,181 @@
+/**
+ * One live subscription, compiled once at subscribe time: its matcher, projection and the
+ * decision, per commit, of whether and how it hears about it. Event JSON is assembled from parts
+ * the fan-out serializes once per commit (`EventParts`), so a commit seen by a thousand
+ * subscriptions with one projection is stringified once.
+ */
+import {
+  classifyChange,
+  compileFieldFilter,
+  compileProjection,
+  compileWhere,
+  normalizeOperation,
+  type Change,
+  type Channel,
+  type Member,
+  type Operation,
+  type SubscriptionSpec,
+} from '../../protocol/index.js';
+import type { Commit, EventCommit, PresenceCommit, RecordCommit } from './commit.js';
+
+/** Where a subscription's events go: its connection's queue. */
+export interface SubscriptionOwner {
+  readonly connectionId: string;
+  enqueue(sub: Subscription, json: string, seq: number): void;
+}
+
+/** Serialized parts of one commit, shared by every subscription that receives it. */
+export class EventParts {
+  private common: string | undefined;
+  private bodies: Map<string, string> | undefined;
+
+  constructor(readonly commit: Commit) {}
+
+  /** The fields every receiver shares, serialized once; ends with a comma-free JSON member list. */
+  commonPart(): string {
+    if (this.common !== undefined) return this.common;
+    const c = this.commit;
+    let text: string;
+    if (c.kind === 'record') {
+      text =
+        `"channel":${JSON.stringify(`records:${c.object}`)},"object":${JSON.stringify(c.object)}` +
+        `,"operation":"${c.operation}","id":${JSON.stringify(c.record.id)},"timestamp":"${c.timestamp}"` +
+        (c.correlationId === undefined ? '' : `,"correlationId":${JSON.stringify(c.correlationId)}`);
+    } else if (c.kind === 'event') {
+      text =
+        `"channel":${JSON.stringify(`events:${c.topic}`)},"topic":${JSON.stringify(c.topic)}` +
+        `,"data":${JSON.stringify(c.data ?? null)},"timestamp":"${c.timestamp}"`;
+    } else {
+      text =
+        `"channel":${JSON.stringify(`presence:${c.room}`)},"change":"${c.change}"` +
+        `,"member":${JSON.stringify(c.member)},"timestamp":"${c.timestamp}"`;
+    }
+    this.common = text;
+    return text;
+  }
+
+  /** The projected record part, serialized once per distinct projection. */
+  recordPart(sub: Subscription, commit: RecordCommit): string {
+    this.bodies ??= new Map();
+    let body = this.bodies.get(sub.projectionKey);
+    if (body === undefined) {
+      body = `"record":${JSON.stringify(sub.project(commit.record))}`;
+      if (commit.operation === 'update') {
+        if (commit.oldRecord) body += `,"oldRecord":${JSON.stringify(sub.project(commit.oldRecord))}`;
+        const changed = commit.changedFields ?? [];
+        body += `,"changedFields":${JSON.stringify(sub.filterChanged ? sub.filterChanged(changed) : changed)}`;
+      }
+      this.bodies.set(sub.projectionKey, body);
+    }
+    return body;
+  }
+}
+
+let nextKey = 1;
+
+/** A compiled subscription. Build it with `compileSubscription`. */
+export class Subscription {
+  /** Unique in the process: tells presence members apart. */
+  readonly key = nextKey++;
+  readonly idJson: string;
+  /** Set for `records:<object>`; undefined for `records:*` and other kinds. */
+  readonly object: string | undefined;
+  readonly match: (record: unknown) => boolean;
+  readonly project: (record: Record<string, unknown>) => Record<string, unknown>;
+  readonly filterChanged: ((changed: readonly string[]) => string[]) | undefined;
+  /** Equal for subscriptions whose projections are equal. */
+  readonly projectionKey: string;
+  readonly operations: ReadonlySet<Operation> | undefined;
+  readonly recordId: string | undefined;
+
+  constructor(
+    readonly spec: SubscriptionSpec,
+    readonly channel: Channel,
+    readonly owner: SubscriptionOwner,
+    /** For `records:*` of a publishable key limited to some objects. */
+    readonly readable: ReadonlySet<string> | undefined,
+  ) {
+    this.idJson = JSON.stringify(spec.id);
+    this.object = channel.kind === 'records' && !channel.wildcard ? channel.name : undefined;
+    this.match = compileWhere(spec.filter?.where);
+    this.project = compileProjection(spec.fields);
+    this.filterChanged = compileFieldFilter(spec.fields);
+    this.projectionKey = spec.fields ? spec.fields.join('\u0000') : '*';
+    this.operations = spec.filter?.operations
+      ? new Set(spec.filter.operations.map((o) => normalizeOperation(o) as Operation))
+      : undefined;
+    this.recordId = spec.filter?.recordId;
+  }
+
+  /** This subscription as a presence member. */
+  member(): Member {
+    return { connectionId: this.owner.connectionId, meta: this.spec.meta ?? {} };
+  }
+
+  /** The subscription id the client chose. */
+  get id(): string {
+    return this.spec.id;
+  }
+
+  /** The event this subscription gets for a commit, as JSON, or null when it gets none. */
+  eventFor(parts: EventParts): string | null {
+    const commit = parts.commit;
+    switch (commit.kind) {
+      case 'record':
+        return this.recordEvent(commit, parts);
+      case 'event':
+        return this.customEvent(commit, parts);
+      case 'presence':
+        return this.presenceEvent(commit, parts);
+    }
+  }
+
+  /** What a record commit does to this subscription's result set, or null when it concerns it not. */
+  changeFor(commit: RecordCommit): Change | null {
+    if (
+      this.object !== undefined
+        ? commit.object !== this.object
+        : this.readable && !this.readable.has(commit.object)
+    ) {
+      return null;
+    }
+    if (this.recordId !== undefined && commit.record.id !== this.recordId) return null;
+    if (this.operations && !this.operations.has(commit.operation)) return null;
+    let before = false;
+    let after = false;
+    if (commit.operation === 'create') after = this.match(commit.record);
+    else if (commit.operation === 'delete') before = this.match(commit.record);
+    else {
+      before = commit.oldRecord ? this.match(commit.oldRecord) : false;
+      after = this.match(commit.record);
+    }
+    const change = classifyChange(before, after);
+    // An update that touches no projected field and keeps the match is noise to this subscriber.
+    if (
+      change === 'modified' &&
+      this.filterChanged &&
+      this.filterChanged(commit.changedFields ?? []).length === 0
+    ) {
+      return null;
+    }
+    return change;
+  }
+
+  private recordEvent(commit: RecordCommit, parts: EventParts): string | null {
+    const change = this.changeFor(commit);
+    if (change === null) return null;
+    return `{"seq":${commit.seq},"sub":${this.idJson},"change":"${change}",${parts.commonPart()},${parts.recordPart(this, commit)}}`;
+  }
+
+  private customEvent(commit: EventCommit, parts: EventParts): string | null {
+    if (this.channel.kind !== 'events') return null;
+    if (!this.channel.wildcard && this.channel.name !== commit.topic) return null;
+    return `{"seq":${commit.seq},"sub":${this.idJson},${parts.commonPart()}}`;
+  }
+
+  private presenceEvent(commit: PresenceCommit, parts: EventParts): string | null {
+    if (this.channel.kind !== 'presence' || this.channel.name !== commit.room) return null;
+    if (commit.memberKey === this.key) return null; // a member hears nothing of its own join or leave
+    return `{"seq":${commit.seq},"sub":${this.idJson},${parts.commonPart()}}`;
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * `catalyst-dev-server [--config file.json] [--port 8787] [--host 127.0.0.1] [--flush-ms n]
+ * [--max-batch n] [--heartbeat-ms n] [--data file.json] [--simulate rate] [--audit file|-]`
+ *
+ * The first line printed is `catalyst-dev-server listening on http://HOST:PORT`. A bad flag or
+ * config exits with status 2, naming the flag or the config's JSON path and the reason.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { Limits } from '../../protocol/index.js';
+import { ConfigError } from '../engine/config.js';
+import { DEMO_KEYS } from '../engine/demo-data.js';
+import { DataFileError } from './data-file.js';
+import { createDevServer, type DevServerOptions } from './server.js';
+
+const USAGE = `usage: catalyst-dev-server [--config file.json] [--port 8787] [--host 127.0.0.1]
+  [--flush-ms n] [--max-batch n] [--heartbeat-ms n] [--data file.json] [--simulate rate] [--audit file|-]`;
+
+/** Thrown for a bad command line; the message names the flag. */
+class UsageError extends Error {}
+
+/** Turns argv into server options. Throws `UsageError` or `ConfigError`. */
+function parseCli(argv: string[]): DevServerOptions & { help?: boolean; configPath?: string } {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        config: { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'flush-ms': { type: 'string' },
+        'max-batch': { type: 'string' },
+        'heartbeat-ms': { type: 'string' },
+        data: { type: 'string' },
+        simulate: { type: 'string' },
+        audit: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const limits: Partial<Limits> = {};
+  const flushMs = integer(values, 'flush-ms', 0);
+  if (flushMs !== undefined) limits.flushIntervalMs = flushMs;
+  const maxBatch = integer(values, 'max-batch', 1);
+  if (maxBatch !== undefined) limits.maxBatchEvents = maxBatch;
+  const heartbeatMs = integer(values, 'heartbeat-ms', 1);
+  if (heartbeatMs !== undefined) limits.heartbeatMs = heartbeatMs;
+  const port = integer(values, 'port', 0);
+  if (port !== undefined && port > 65535) throw new UsageError('--port must be from 0 to 65535');
+  let simulate: number | undefined;
+  if (values.simulate !== undefined) {
+    simulate = Number(values.simulate);
+    if (!Number.isFinite(simulate) || simulate <= 0 || simulate > 10_000) {
+      throw new UsageError(
+        `--simulate must be a number of writes per second from 0 to 10000, not "${values.simulate}"`,
+      );
+    }
+  }
+  let config: unknown;
+  if (values.config !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(values.config, 'utf8');
+    } catch (error) {
+      throw new UsageError(`cannot read config ${values.config}: ${(error as Error).message}`);
+    }
+    try {
+      config = JSON.parse(text);
+    } catch (error) {
+      throw new UsageError(`config ${values.config} is not valid JSON: ${(error as Error).message}`);
+    }
+  }
+  return {
+    config,
+    configPath: values.config,
+    limits,
+    port: port ?? 8787,
+    host: values.host ?? '127.0.0.1',
+    data: values.data,
+    simulate,
+    audit: values.audit,
+    help: values.help,
+  };
+}
+
+function integer(values: Record<string, unknown>, flag: string, min: number): number | undefined {
+  const raw = values[flag];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`--${flag} must be an integer ≥ ${min}, not "${String(raw)}"`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  let options;
+  try {
+    options = parseCli(process.argv.slice(2));
+  } catch (error) {
+    console.error(`catalyst-dev-server: ${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+  if (options.help) {
+    console.log(USAGE);
+    return;
+  }
+  let server;
+  try {
+    server = await createDevServer(options);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(
+        `catalyst-dev-server: bad config ${options.configPath ?? '(built-in)'}:\n${error.message.replace(/^/gm, '  ')}`,
+      );
+      process.exit(2);
+    }
+    if (error instanceof DataFileError) {
+      console.error(`catalyst-dev-server: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  console.log(`catalyst-dev-server listening on ${server.url}`);
+  if (options.config === undefined) {
+    console.log(`  demo data; keys: ${DEMO_KEYS.secret} (secret), ${DEMO_KEYS.publishable} (publishable)`);
+  }
+  if (options.simulate) console.log(`  simulating ${options.simulate} writes/s`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    console.log(`catalyst-dev-server: ${signal}, closing`);
+    server.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+await main();

@@ -1,0 +1,145 @@
+/**
+ * `createDevServer`: the Node shell around the engine — HTTP (REST, SSE, CORS), WebSocket on
+ * `ws`, `--data` persistence, `--simulate`, `--audit`, and a graceful close.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PROTOCOL_BOUNDS, type AuditType, type Limits } from '../../protocol/index.js';
+import { ApiError } from '../engine/api-error.js';
+import type { AuditHook } from '../engine/audit-trail.js';
+import { resolveConfig, type ResolvedConfig } from '../engine/config.js';
+import { demoConfig } from '../engine/demo-data.js';
+import { Engine } from '../engine/engine.js';
+import { errorResponse, handleHttp } from '../engine/rest.js';
+import { startSimulation } from '../engine/simulator.js';
+import { DataFile, loadDataFile } from './data-file.js';
+import { nodeClock } from './node-clock.js';
+import { streamSse } from './sse-transport.js';
+import { createWebSocketEndpoint } from './ws-transport.js';
+
+/** Options of `createDevServer`; the CLI maps its flags onto these. */
+export type DevServerOptions = {
+  /** A config value (validated; a bad one throws `ConfigError`). Default: the built-in demo. */
+  config?: unknown;
+  /** Limits that win over the config's (the CLI's `--flush-ms`, `--max-batch`, `--heartbeat-ms`). */
+  limits?: Partial<Limits>;
+  /** Port; 0 picks a free one. Default 8787. */
+  port?: number;
+  /** Interface to bind. Default 127.0.0.1. */
+  host?: string;
+  /** Persist the store to this file and reload it on start. */
+  data?: string;
+  /** Random record writes per second. */
+  simulate?: number;
+  /** Write audit records as JSON lines to this file, or `-` for standard output. */
+  audit?: string;
+};
+
+/** A running dev server. */
+export type DevServer = {
+  /** `http://host:port`. */
+  url: string;
+  port: number;
+  /** The engine: environments, records, hooks. */
+  store: Engine;
+  /** Registers an audit hook; returns its remover. */
+  on(type: AuditType | '*', hook: AuditHook): () => void;
+  /** Closes every connection with 1001, persists the data file, and stops listening. */
+  close(): Promise<void>;
+};
+
+/** Starts a dev server. Throws `ConfigError` or `DataFileError` for bad input, before listening. */
+export async function createDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  const config: ResolvedConfig = resolveConfig(options.config ?? demoConfig(), options.limits);
+  const loaded = options.data ? loadDataFile(options.data) : undefined;
+  const engine = new Engine(config, { clock: nodeClock, state: loaded?.state });
+  for (const line of loaded?.journal ?? []) engine.redo(line.client, line.environment, line.commit);
+  const dataFile = options.data ? new DataFile(options.data, engine) : undefined;
+
+  let auditStream: WriteStream | NodeJS.WriteStream | undefined;
+  if (options.audit) {
+    auditStream = options.audit === '-' ? process.stdout : createWriteStream(options.audit, { flags: 'a' });
+    const sink = auditStream;
+    engine.on('*', (record) => sink.write(`${JSON.stringify(record)}\n`));
+  }
+
+  const ws = createWebSocketEndpoint(engine);
+  const http = createServer((req, res) => answer(engine, req, res));
+  http.on('upgrade', ws.handleUpgrade);
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port ?? 8787, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = http.address() as AddressInfo;
+  const host = options.host ?? '127.0.0.1';
+  const stopSimulation = options.simulate ? startSimulation(engine, options.simulate) : () => undefined;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    store: engine,
+    on: (type, hook) => engine.on(type, hook),
+    close: () =>
+      (closing ??= (async () => {
+        stopSimulation();
+        engine.shutdown();
+        dataFile?.close();
+        await new Promise<void>((resolve) => {
+          http.close(() => resolve());
+          // Give close frames a moment to leave, then drop what is left (SSE streams, idle keep-alive).
+          setTimeout(() => {
+            for (const client of ws.server.clients) client.terminate();
+            http.closeAllConnections();
+          }, 100).unref();
+        });
+        ws.server.close();
+        if (auditStream && auditStream !== process.stdout)
+          await new Promise((r) => (auditStream as WriteStream).end(r));
+      })()),
+  };
+}
+
+function answer(engine: Engine, req: IncomingMessage, res: ServerResponse): void {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  const tooLarge = () => {
+    const response = errorResponse(
+      new ApiError('payload_too_large', `the body is over ${PROTOCOL_BOUNDS.maxHttpBodyBytes} bytes`),
+      {},
+    );
+    res.writeHead(response.status, { ...response.headers, connection: 'close' }).end(response.body);
+  };
+  if (declared > PROTOCOL_BOUNDS.maxHttpBodyBytes) {
+    tooLarge();
+    req.resume();
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let refused = false;
+  req.on('data', (chunk: Buffer) => {
+    if (refused) return;
+    size += chunk.length;
+    if (size > PROTOCOL_BOUNDS.maxHttpBodyBytes) {
+      refused = true;
+      tooLarge();
+      return;
+    }
+    chunks.push(chunk);
+  });
+  req.on('end', () => {
+    if (refused) return;
+    const headers: Record<string, string | undefined> = {};
+    for (const [name, value] of Object.entries(req.headers))
+      headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    const result = handleHttp(engine, {
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      headers,
+      body: chunks.length ? Buffer.concat(chunks).toString('utf8') : undefined,
+    });
+    if ('start' in result) streamSse(result, res);
+    else res.writeHead(result.status, result.headers).end(result.body);
+  });
+}

@@ -1,0 +1,32 @@
+/**
+ * Audit records (PROTOCOL.md section 8): what the server writes about every connection, as JSON
+ * lines and to hooks registered in code.
+ */
+import * as z from 'zod/mini';
+
+/** Every audit record type. */
+export const AUDIT_TYPES = [
+  'auth.granted',
+  'auth.denied',
+  'connect',
+  'subscribe',
+  'unsubscribe',
+  'message',
+  'session.suspended',
+  'session.resumed',
+  'disconnect',
+] as const;
+/** One of `AUDIT_TYPES`. */
+export type AuditType = (typeof AUDIT_TYPES)[number];
+
+/** One audit record. `client`/`environment` are absent only when a token could not be resolved. */
+export const AuditRecordSchema = z.strictObject({
+  type: z.enum(AUDIT_TYPES),
+  time: z.string(),
+  client: z.optional(z.string()),
+  environment: z.optional(z.string()),
+  connectionId: z.string(),
+  details: z.record(z.string(), z.unknown()),
+});
+/** One audit record. */
+export type AuditRecord = z.infer<typeof AuditRecordSchema>;

@@ -1,0 +1,77 @@
+/**
+ * The HTTP side of the protocol (PROTOCOL.md section 2): paths, response bodies and the error
+ * body with its statuses.
+ */
+import * as z from 'zod/mini';
+import { RecordSchema } from './messages.js';
+
+/** Paths of the HTTP API. */
+export const PATHS = {
+  wsAuth: '/api/users/ws-auth/',
+  websocket: '/ws/events/object-records/',
+  sse: '/sse/events/object-records/',
+  healthz: '/healthz',
+  /** `/api/objects/:object/records[/:id]` */
+  recordsPrefix: '/api/objects/',
+  /** `/api/events/:topic` */
+  eventsPrefix: '/api/events/',
+} as const;
+
+/** `GET /api/users/ws-auth/` 200 body: a one-time token. */
+export const WsAuthResponseSchema = z.strictObject({
+  token: z.string(),
+  expiresAt: z.string(),
+  environment: z.string(),
+  url: z.string(),
+});
+/** A ws-auth answer. */
+export type WsAuthResponse = z.infer<typeof WsAuthResponseSchema>;
+
+/** `GET /api/objects/:object/records` 200 body. */
+export const RecordListResponseSchema = z.strictObject({
+  records: z.array(RecordSchema),
+  truncated: z.optional(z.boolean()),
+});
+/** A records list answer. */
+export type RecordListResponse = z.infer<typeof RecordListResponseSchema>;
+
+/** `GET /healthz` 200 body. */
+export const HealthResponseSchema = z.strictObject({
+  ok: z.literal(true),
+  connections: z.int(),
+  uptimeMs: z.int(),
+});
+
+/** HTTP status of each error name. */
+export const HTTP_ERRORS = {
+  bad_request: 400,
+  unauthorized: 401,
+  token_invalid: 401,
+  token_expired: 401,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  quota_exceeded: 429,
+  internal_error: 500,
+} as const;
+/** An HTTP error name. */
+export type HttpErrorName = keyof typeof HTTP_ERRORS;
+
+/** The body of every HTTP error. */
+export const ErrorBodySchema = z.strictObject({
+  error: z.strictObject({
+    code: z.enum(Object.keys(HTTP_ERRORS) as [HttpErrorName, ...HttpErrorName[]]),
+    message: z.string(),
+    details: z.optional(z.unknown()),
+  }),
+});
+/** An HTTP error body. */
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
+/** `POST /api/events/:topic` 202 body: the seq the event took. */
+export const PublishResponseSchema = z.strictObject({ seq: z.int() });
+/** A publish answer. */
+export type PublishResponse = z.infer<typeof PublishResponseSchema>;

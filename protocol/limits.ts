@@ -1,0 +1,66 @@
+/**
+ * The limits of PROTOCOL.md section 9 and their production defaults, which the dev server and the
+ * mock imitate out of the box. The one source of these numbers: docs and tables are generated
+ * from `LIMIT_DEFAULTS`, never written by hand.
+ */
+import * as z from 'zod/mini';
+
+const positiveInt = () => z.int().check(z.minimum(1));
+const nonNegativeInt = () => z.int().check(z.minimum(0));
+
+/** Every configurable limit; a config file's `limits` and the CLI flags are validated with it. */
+export const LimitsSchema = z.strictObject({
+  /** Connections (WebSocket and SSE) of one client at once; the next is closed with 4008. */
+  maxConnectionsPerClient: positiveInt(),
+  /** Live subscriptions on one connection; the next `subscribe` gets error 4008. */
+  maxSubscriptions: positiveInt(),
+  /** Events in one `batch` frame; a connection with this many waiting is flushed at once. */
+  maxBatchEvents: positiveInt(),
+  /** Longest time an event waits before it is sent; 0 sends as soon as the event loop turns. */
+  flushIntervalMs: nonNegativeInt(),
+  /** Interval of the server's `ping`; 2 × this of client silence closes with 4011. */
+  heartbeatMs: positiveInt(),
+  /** How long a ws-auth token may wait before its (single) use. */
+  tokenTtlMs: positiveInt(),
+  /** Longest life of one connection; then it is closed with 4001. */
+  sessionTtlMs: positiveInt(),
+  /** Largest client frame in bytes; a larger one closes the connection with 1009. */
+  maxMessageBytes: positiveInt(),
+  /** Events kept per environment for resume with `since`. */
+  historySize: positiveInt(),
+  /** Unsent bytes a connection may hold before it is closed with 4009. */
+  maxBufferedBytes: positiveInt(),
+});
+
+/** All limits, as the server applies them. */
+export type Limits = z.infer<typeof LimitsSchema>;
+
+/** The production defaults of PROTOCOL.md section 9. */
+export const LIMIT_DEFAULTS: Readonly<Limits> = Object.freeze({
+  maxConnectionsPerClient: 100,
+  maxSubscriptions: 100,
+  maxBatchEvents: 1000,
+  flushIntervalMs: 5000,
+  heartbeatMs: 30_000,
+  tokenTtlMs: 60_000,
+  sessionTtlMs: 3_600_000,
+  maxMessageBytes: 65_536,
+  historySize: 10_000,
+  maxBufferedBytes: 8_388_608,
+});
+
+/** Fixed bounds that are part of the contract rather than configuration. */
+export const PROTOCOL_BOUNDS = Object.freeze({
+  /** Records a snapshot or a REST list returns at most, whatever `limit` says. */
+  maxSnapshotRecords: 10_000,
+  /** Largest `snapshot.limit` a client may ask for. */
+  maxSnapshotLimit: 1000,
+  /** Largest presence `meta`, in bytes of its JSON text. */
+  maxPresenceMetaBytes: 1024,
+  /** Largest REST request body. */
+  maxHttpBodyBytes: 1_048_576,
+  /** Time a connection without `?token=` has to send its `auth` frame. */
+  authTimeoutMs: 5000,
+  /** Bad frames tolerated per minute; the next one closes the connection with 1008. */
+  maxBadFramesPerMinute: 10,
+});

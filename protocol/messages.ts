@@ -1,0 +1,273 @@
+/**
+ * Every message of catalyst-realtime.v1 (PROTOCOL.md sections 3 and 4) as a zod schema, with the
+ * types inferred from them. This is the only place message shapes are declared: the server, the
+ * mock and the elements all import from here.
+ */
+import * as z from 'zod/mini';
+import { CHANGES } from './change.js';
+import { FieldsSchema } from './projection.js';
+import { SortSchema } from './sort.js';
+import { WhereSchema } from './where.js';
+import { PROTOCOL_BOUNDS } from './limits.js';
+
+/** The protocol name carried by `welcome`. */
+export const PROTOCOL_NAME = 'catalyst-realtime.v1';
+
+const seqSchema = () => z.int().check(z.minimum(0));
+
+/** A stored record: a string `id` and any other JSON fields. */
+export const RecordSchema = z.looseObject({ id: z.string().check(z.minLength(1), z.maxLength(256)) });
+/** A stored record. */
+export type LiveRecord = z.infer<typeof RecordSchema>;
+
+/** The write that produced a record event. */
+export const OPERATIONS = ['create', 'update', 'delete'] as const;
+/** One of `OPERATIONS`. */
+export type Operation = (typeof OPERATIONS)[number];
+
+const OPERATION_ALIASES: Readonly<Record<string, Operation>> = {
+  create: 'create',
+  update: 'update',
+  delete: 'delete',
+  insert: 'create',
+};
+
+/** Maps an `operations` filter entry (any case; `INSERT`, `UPDATE`, `DELETE` accepted) to an operation. */
+export function normalizeOperation(name: string): Operation | undefined {
+  return Object.hasOwn(OPERATION_ALIASES, name.toLowerCase())
+    ? OPERATION_ALIASES[name.toLowerCase()]
+    : undefined;
+}
+
+const OperationNameSchema = z.string().check(
+  z.refine((s) => normalizeOperation(s) !== undefined, {
+    message: 'expected create, update or delete (INSERT, UPDATE, DELETE are aliases, any case)',
+  }),
+);
+
+/** A subscription id: chosen by the client, 1 to 64 characters, unique on the connection. */
+export const SubscriptionIdSchema = z.string().check(z.minLength(1), z.maxLength(64));
+
+/** `filter` of a records subscription. */
+export const FilterSchema = z.strictObject({
+  operations: z.optional(z.array(OperationNameSchema).check(z.minLength(1), z.maxLength(6))),
+  recordId: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+  where: z.optional(WhereSchema),
+});
+/** `filter` of a records subscription. */
+export type Filter = z.infer<typeof FilterSchema>;
+
+/** `snapshot`: `true`, `false`, or the window to return. */
+export const SnapshotRequestSchema = z.union([
+  z.boolean(),
+  z.strictObject({
+    limit: z.optional(z.int().check(z.minimum(1), z.maximum(PROTOCOL_BOUNDS.maxSnapshotLimit))),
+    sort: z.optional(SortSchema),
+  }),
+]);
+/** `snapshot` of a subscribe message. */
+export type SnapshotRequest = z.infer<typeof SnapshotRequestSchema>;
+
+/** A JSON object: presence `meta`. */
+const JsonObjectSchema = z.record(z.string(), z.unknown());
+
+/** A ping or pong token, echoed unchanged. */
+const PingTokenSchema = z.union([z.number(), z.string().check(z.maxLength(64))]);
+
+// ---- client → server -------------------------------------------------------------------------
+
+/** client → server: authenticates a connection opened without `?token=`; must be the first frame. */
+export const AuthMessageSchema = z.strictObject({
+  type: z.literal('auth'),
+  token: z.string().check(z.minLength(1), z.maxLength(128)),
+});
+
+/** client → server: the fields of a subscription, shared by `subscribe` and SSE's `subscriptions`. */
+export const SubscriptionSpecSchema = z.strictObject({
+  id: SubscriptionIdSchema,
+  channel: z.string().check(z.minLength(1), z.maxLength(256)),
+  filter: z.optional(FilterSchema),
+  fields: z.optional(FieldsSchema),
+  snapshot: z.optional(SnapshotRequestSchema),
+  since: z.optional(seqSchema()),
+  epoch: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+  meta: z.optional(JsonObjectSchema),
+});
+/** A subscription as the client describes it. */
+export type SubscriptionSpec = z.infer<typeof SubscriptionSpecSchema>;
+
+/** client → server: starts (or atomically replaces) a subscription. */
+export const SubscribeMessageSchema = z.strictObject({
+  type: z.literal('subscribe'),
+  ...SubscriptionSpecSchema.shape,
+});
+
+/** client → server: ends a subscription; answered with `unsubscribed` even when not live. */
+export const UnsubscribeMessageSchema = z.strictObject({
+  type: z.literal('unsubscribe'),
+  id: SubscriptionIdSchema,
+});
+
+/** client → server: publishes a custom event (secret keys only). */
+export const PublishMessageSchema = z.strictObject({
+  type: z.literal('publish'),
+  id: z.optional(SubscriptionIdSchema),
+  channel: z.string().check(z.minLength(1), z.maxLength(256)),
+  data: z.unknown(),
+});
+
+/** client → server or server → client: asks for a `pong` with the same `t`. */
+export const PingMessageSchema = z.strictObject({ type: z.literal('ping'), t: z.optional(PingTokenSchema) });
+/** client → server or server → client: answers a `ping`. */
+export const PongMessageSchema = z.strictObject({ type: z.literal('pong'), t: z.optional(PingTokenSchema) });
+
+/** Every message a client may send. */
+export const ClientMessageSchema = z.discriminatedUnion('type', [
+  AuthMessageSchema,
+  SubscribeMessageSchema,
+  UnsubscribeMessageSchema,
+  PublishMessageSchema,
+  PingMessageSchema,
+  PongMessageSchema,
+]);
+/** A message from client to server. */
+export type ClientMessage = z.infer<typeof ClientMessageSchema>;
+/** A `subscribe` message. */
+export type SubscribeMessage = z.infer<typeof SubscribeMessageSchema>;
+
+// ---- server → client -------------------------------------------------------------------------
+
+/** The limits a `welcome` tells the client about. */
+export const WelcomeLimitsSchema = z.strictObject({
+  maxSubscriptions: z.int(),
+  maxBatchEvents: z.int(),
+  flushIntervalMs: z.int(),
+  maxMessageBytes: z.int(),
+});
+
+/** server → client: the connection is authenticated. */
+export const WelcomeMessageSchema = z.strictObject({
+  type: z.literal('welcome'),
+  protocol: z.literal(PROTOCOL_NAME),
+  connectionId: z.string(),
+  client: z.string(),
+  environment: z.string(),
+  epoch: z.string(),
+  seq: seqSchema(),
+  heartbeatMs: z.int(),
+  sessionExpiresAt: z.string(),
+  limits: WelcomeLimitsSchema,
+});
+/** A `welcome` message. */
+export type WelcomeMessage = z.infer<typeof WelcomeMessageSchema>;
+
+/** A presence member as the others see it. */
+export const MemberSchema = z.strictObject({ connectionId: z.string(), meta: JsonObjectSchema });
+/** A presence member. */
+export type Member = z.infer<typeof MemberSchema>;
+
+/** server → client: a subscription is live. */
+export const SubscribedMessageSchema = z.strictObject({
+  type: z.literal('subscribed'),
+  id: SubscriptionIdSchema,
+  seq: seqSchema(),
+  snapshot: z.optional(z.array(RecordSchema)),
+  truncated: z.optional(z.boolean()),
+  resumed: z.optional(z.boolean()),
+  members: z.optional(z.array(MemberSchema)),
+});
+/** A `subscribed` message. */
+export type SubscribedMessage = z.infer<typeof SubscribedMessageSchema>;
+
+/** server → client: a subscription ended. */
+export const UnsubscribedMessageSchema = z.strictObject({
+  type: z.literal('unsubscribed'),
+  id: SubscriptionIdSchema,
+});
+
+/** server → client: a `publish` was committed with `seq`. */
+export const PublishedMessageSchema = z.strictObject({
+  type: z.literal('published'),
+  id: z.optional(SubscriptionIdSchema),
+  channel: z.string(),
+  seq: seqSchema(),
+});
+
+/** server → client: a request failed; the connection stays open. */
+export const ErrorMessageSchema = z.strictObject({
+  type: z.literal('error'),
+  code: z.int(),
+  name: z.string(),
+  message: z.string(),
+  id: z.optional(z.string()),
+  details: z.optional(z.unknown()),
+});
+/** An `error` message. */
+export type ErrorMessage = z.infer<typeof ErrorMessageSchema>;
+
+const eventBase = {
+  seq: seqSchema(),
+  sub: SubscriptionIdSchema,
+  channel: z.string(),
+  timestamp: z.string(),
+};
+
+/** An event of a records channel: what a write did to the subscription's result set. */
+export const RecordEventSchema = z.strictObject({
+  ...eventBase,
+  object: z.string(),
+  operation: z.enum(OPERATIONS),
+  change: z.enum(CHANGES),
+  id: z.string(),
+  record: RecordSchema,
+  oldRecord: z.optional(RecordSchema),
+  changedFields: z.optional(z.array(z.string())),
+  correlationId: z.optional(z.string()),
+});
+/** A record event. */
+export type RecordEvent = z.infer<typeof RecordEventSchema>;
+
+/** An event of an events channel: a custom event published through REST or `publish`. */
+export const CustomEventSchema = z.strictObject({
+  ...eventBase,
+  topic: z.string(),
+  data: z.unknown(),
+});
+/** A custom event. */
+export type CustomEvent = z.infer<typeof CustomEventSchema>;
+
+/** An event of a presence channel: a member joined or left. */
+export const PresenceEventSchema = z.strictObject({
+  ...eventBase,
+  change: z.enum(['join', 'leave']),
+  member: MemberSchema,
+});
+/** A presence event. */
+export type PresenceEvent = z.infer<typeof PresenceEventSchema>;
+
+/** Any event in a batch. */
+export const EventSchema = z.union([RecordEventSchema, CustomEventSchema, PresenceEventSchema]);
+/** Any event in a batch. */
+export type LiveEvent = z.infer<typeof EventSchema>;
+
+/** server → client: events, at most `maxBatchEvents` of them. */
+export const BatchMessageSchema = z.strictObject({ type: z.literal('batch'), events: z.array(EventSchema) });
+/** A `batch` message. */
+export type BatchMessage = z.infer<typeof BatchMessageSchema>;
+
+/** Every message a server may send. */
+export const ServerMessageSchema = z.discriminatedUnion('type', [
+  WelcomeMessageSchema,
+  SubscribedMessageSchema,
+  UnsubscribedMessageSchema,
+  PublishedMessageSchema,
+  PingMessageSchema,
+  PongMessageSchema,
+  ErrorMessageSchema,
+  BatchMessageSchema,
+]);
+/** A message from server to client. */
+export type ServerMessage = z.infer<typeof ServerMessageSchema>;
+
+/** The `type` of every server message. */
+export type ServerMessageType = ServerMessage['type'];
