@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+// Runs every suite of the project in turn — type check, lint, formatting, the Node tests — streams
+// their output, and ends with one line `N passed, N failed` summing them all (what CI reads).
+// Usage: node scripts/test.mjs [--only node|static]
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+
+/** Test files under a folder, recursively, sorted. */
+function testFiles(dir) {
+  return readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith('.test.ts'))
+    .map((f) => join(dir, f))
+    .sort();
+}
+
+/** Runs a command, echoing its output; resolves with its exit code and output. */
+function run(command, args) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    let output = '';
+    child.stdout.on('data', (d) => {
+      output += d;
+      process.stdout.write(d);
+    });
+    child.stderr.on('data', (d) => {
+      output += d;
+      process.stderr.write(d);
+    });
+    child.on('close', (code) => resolve({ code: code ?? 1, output }));
+  });
+}
+
+const suites = [
+  { name: 'typecheck', kind: 'static', command: 'npx', args: ['tsc', '--noEmit'] },
+  { name: 'eslint', kind: 'static', command: 'npx', args: ['eslint', '.'] },
+  { name: 'prettier', kind: 'static', command: 'npx', args: ['prettier', '--check', '.'] },
+  {
+    name: 'node tests',
+    kind: 'node',
+    command: process.execPath,
+    args: ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...testFiles('test/protocol'), ...testFiles('test/dev-server')],
+    counts: (output) => ({
+      passed: Number(/^[ℹ#] pass (\d+)/m.exec(output)?.[1] ?? 0),
+      failed: Number(/^[ℹ#] fail (\d+)/m.exec(output)?.[1] ?? 0) + Number(/^[ℹ#] cancelled (\d+)/m.exec(output)?.[1] ?? 0),
+    }),
+  },
+];
+
+let passed = 0;
+let failed = 0;
+const summary = [];
+for (const suite of suites) {
+  if (only && suite.kind !== only) continue;
+  console.log(`\n=== ${suite.name} ===`);
+  const started = Date.now();
+  const { code, output } = await run(suite.command, suite.args);
+  let counts = suite.counts ? suite.counts(output) : code === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 };
+  if (code !== 0 && counts.failed === 0) counts = { ...counts, failed: 1 }; // a crash with no failing test still fails
+  passed += counts.passed;
+  failed += counts.failed;
+  summary.push(`${suite.name}: ${counts.passed} passed, ${counts.failed} failed (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+}
+console.log(`\n${summary.join('\n')}`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 && passed > 0 ? 0 : 1);
