@@ -59,6 +59,8 @@ export const PROTOCOL_BOUNDS = Object.freeze({
   maxPresenceMetaBytes: 1024,
   /** Largest REST request body. */
   maxHttpBodyBytes: 1_048_576,
+  /** Deepest nesting of a stored value (record body, event data): bounds every recursive walk. */
+  maxValueDepth: 64,
   /** Time a connection without `?token=` has to send its `auth` frame. */
   authTimeoutMs: 5000,
   /** Bad frames tolerated per minute; the next one closes the connection with 1008. */

@@ -24,6 +24,7 @@ import type { Environment } from './environment.js';
 import type { Flushable } from './flush-scheduler.js';
 import { newConnectionId } from './ids.js';
 import type { EngineSocket, FrameInfo, Transport } from './socket.js';
+import { checkStoredValue } from './stored-value.js';
 import { Subscription, type SubscriptionOwner } from './subscription.js';
 
 const CLOSE_REASONS: Partial<Record<CodeName, string>> = {
@@ -273,6 +274,7 @@ export class Connection implements SubscriptionOwner, Flushable {
     if (channel.kind !== 'events' || channel.wildcard) {
       throw new RequestError('channel_unavailable', 'publish to events:<topic>');
     }
+    checkStoredValue(data, 'data');
     const seq = (this.env as Environment).publish(channel.name, data);
     this.send(
       id === undefined

@@ -25,6 +25,7 @@ import type { KeyRecord } from './engine-core.js';
 import type { Engine, SocketHandle } from './engine.js';
 import type { Environment } from './environment.js';
 import type { EngineSocket } from './socket.js';
+import { checkStoredValue } from './stored-value.js';
 
 /** An HTTP request as the engine reads it; header names in lower case. */
 export type HttpRequest = {
@@ -107,6 +108,7 @@ function route(engine: Engine, req: HttpRequest, cors: Record<string, string>): 
     const key = engine.authorize(req.headers.authorization);
     if (key.role !== 'secret') throw new ApiError('forbidden', 'only secret keys may publish');
     const data = readJson(req);
+    checkStoredValue(data, 'body');
     return json(202, { seq: engine.environment(key.client, key.environment).publish(topic, data) });
   }
   const records = /^\/api\/objects\/([^/]+)\/records(?:\/([^/]+))?\/?$/.exec(path);
@@ -244,19 +246,8 @@ function readRecordBody(req: HttpRequest): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ApiError('bad_request', 'the body must be a JSON object');
   }
-  const bad = findProtoKey(value, []);
-  if (bad) throw new ApiError('bad_request', `"__proto__" is not allowed as a field name (at ${bad})`);
+  checkStoredValue(value, 'body');
   return value as Record<string, unknown>;
-}
-
-function findProtoKey(value: unknown, path: string[]): string | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  for (const key of Object.keys(value)) {
-    if (key === '__proto__') return [...path, key].join('.');
-    const found = findProtoKey((value as Record<string, unknown>)[key], [...path, key]);
-    if (found) return found;
-  }
-  return undefined;
 }
 
 function jsonParam(name: string, text: string): unknown {
