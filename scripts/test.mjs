@@ -42,10 +42,20 @@ const suites = [
     name: 'node tests',
     kind: 'node',
     command: process.execPath,
-    args: ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...testFiles('test/protocol'), ...testFiles('test/dev-server')],
+    args: [
+      '--import',
+      'tsx',
+      '--test',
+      '--test-reporter=spec',
+      '--test-concurrency=2',
+      ...testFiles('test/protocol'),
+      ...testFiles('test/dev-server'),
+    ],
     counts: (output) => ({
       passed: Number(/^[ℹ#] pass (\d+)/m.exec(output)?.[1] ?? 0),
-      failed: Number(/^[ℹ#] fail (\d+)/m.exec(output)?.[1] ?? 0) + Number(/^[ℹ#] cancelled (\d+)/m.exec(output)?.[1] ?? 0),
+      failed:
+        Number(/^[ℹ#] fail (\d+)/m.exec(output)?.[1] ?? 0) +
+        Number(/^[ℹ#] cancelled (\d+)/m.exec(output)?.[1] ?? 0),
     }),
   },
 ];
@@ -58,11 +68,17 @@ for (const suite of suites) {
   console.log(`\n=== ${suite.name} ===`);
   const started = Date.now();
   const { code, output } = await run(suite.command, suite.args);
-  let counts = suite.counts ? suite.counts(output) : code === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 };
+  let counts = suite.counts
+    ? suite.counts(output)
+    : code === 0
+      ? { passed: 1, failed: 0 }
+      : { passed: 0, failed: 1 };
   if (code !== 0 && counts.failed === 0) counts = { ...counts, failed: 1 }; // a crash with no failing test still fails
   passed += counts.passed;
   failed += counts.failed;
-  summary.push(`${suite.name}: ${counts.passed} passed, ${counts.failed} failed (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  summary.push(
+    `${suite.name}: ${counts.passed} passed, ${counts.failed} failed (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+  );
 }
 console.log(`\n${summary.join('\n')}`);
 console.log(`${passed} passed, ${failed} failed`);

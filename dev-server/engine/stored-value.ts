@@ -12,11 +12,19 @@ export function checkStoredValue(value: unknown, what: string): void {
   for (let item = stack.pop(); item; item = stack.pop()) {
     if (typeof item.value !== 'object' || item.value === null) continue;
     if (item.depth > PROTOCOL_BOUNDS.maxValueDepth) {
-      throw new ApiError('bad_request', `${what} is nested deeper than ${PROTOCOL_BOUNDS.maxValueDepth} levels`);
+      throw new ApiError(
+        'bad_request',
+        `${what} is nested deeper than ${PROTOCOL_BOUNDS.maxValueDepth} levels`,
+      );
     }
     for (const key of Object.keys(item.value)) {
-      if (key === '__proto__') throw new ApiError('bad_request', `"__proto__" is not allowed as a field name (at ${item.path})`);
-      stack.push({ value: (item.value as Record<string, unknown>)[key], depth: item.depth + 1, path: `${item.path}.${key}` });
+      if (key === '__proto__')
+        throw new ApiError('bad_request', `"__proto__" is not allowed as a field name (at ${item.path})`);
+      stack.push({
+        value: (item.value as Record<string, unknown>)[key],
+        depth: item.depth + 1,
+        path: `${item.path}.${key}`,
+      });
     }
   }
 }
