@@ -228,9 +228,11 @@ export class Connection implements SubscriptionOwner, Flushable {
 
     const old = this.subs.get(spec.id);
     if (old) this.drop(old); // atomic replace: nothing of the old one follows the new `subscribed`
+    // Audited before going live: a hook that writes is then covered by the snapshot or replay, not sent twice.
+    this.audit('subscribe', { id: spec.id, channel: spec.channel });
+    if (this.state !== 'open') return; // a hook closed the connection
     this.subs.set(spec.id, sub);
     env.attach(sub);
-    this.audit('subscribe', { id: spec.id, channel: spec.channel });
 
     if (channel.kind === 'presence') {
       const seq = env.join(channel.name, sub, sub.member());

@@ -48,6 +48,12 @@ export type SseResponse = {
 
 const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
 
+/** `limit` of a records list: an integer from 1 to the snapshot bound. */
+const LIMIT_MESSAGE = `limit must be an integer from 1 to ${PROTOCOL_BOUNDS.maxSnapshotRecords}`;
+const LimitParamSchema = z
+  .int(LIMIT_MESSAGE)
+  .check(z.minimum(1, LIMIT_MESSAGE), z.maximum(PROTOCOL_BOUNDS.maxSnapshotRecords, LIMIT_MESSAGE));
+
 /** Answers one HTTP request. Never throws for anything a client sends. */
 export function handleHttp(engine: Engine, req: HttpRequest): HttpResponse | SseResponse {
   const origin = req.headers.origin;
@@ -153,16 +159,10 @@ function listRecords(
   const fields = params.has('fields')
     ? parseParam('fields', FieldsSchema, parseSortList(params.get('fields') as string))
     : undefined;
-  let limit: number | undefined;
-  if (params.has('limit')) {
-    limit = Number(params.get('limit'));
-    if (!Number.isInteger(limit) || limit < 1 || limit > PROTOCOL_BOUNDS.maxSnapshotRecords) {
-      throw new ApiError(
-        'bad_request',
-        `limit must be an integer from 1 to ${PROTOCOL_BOUNDS.maxSnapshotRecords}`,
-      );
-    }
-  }
+  // Through zod like the other parameters, so a bad limit carries its issues in `details` too.
+  const limit = params.has('limit')
+    ? parseParam('limit', LimitParamSchema, Number(params.get('limit')))
+    : undefined;
   const result = env.query(object, {
     match: compileWhere(where),
     sort,
@@ -273,7 +273,8 @@ function decode(segment: string): string {
   }
 }
 
-function corsHeaders(engine: Engine, origin: string | undefined): Record<string, string> {
+/** The CORS headers of an answer to an allowed `origin` (none without an `Origin`). */
+export function corsHeaders(engine: Engine, origin: string | undefined): Record<string, string> {
   if (origin === undefined) return {};
   return engine.config.allowedOrigins.includes('*')
     ? { 'access-control-allow-origin': '*' }

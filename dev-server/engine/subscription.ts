@@ -9,6 +9,7 @@ import {
   compileFieldFilter,
   compileProjection,
   compileWhere,
+  deepEqual,
   normalizeOperation,
   type Change,
   type Channel,
@@ -62,8 +63,7 @@ export class EventParts {
       body = `"record":${JSON.stringify(sub.project(commit.record))}`;
       if (commit.operation === 'update') {
         if (commit.oldRecord) body += `,"oldRecord":${JSON.stringify(sub.project(commit.oldRecord))}`;
-        const changed = commit.changedFields ?? [];
-        body += `,"changedFields":${JSON.stringify(sub.filterChanged ? sub.filterChanged(changed) : changed)}`;
+        body += `,"changedFields":${JSON.stringify(sub.projectedChanges(commit))}`;
       }
       this.bodies.set(sub.projectionKey, body);
     }
@@ -83,6 +83,8 @@ export class Subscription {
   readonly match: (record: unknown) => boolean;
   readonly project: (record: Record<string, unknown>) => Record<string, unknown>;
   readonly filterChanged: ((changed: readonly string[]) => string[]) | undefined;
+  /** Whether `fields` has a dotted path, so a changed top-level field may project unchanged. */
+  private readonly nestedFields: boolean;
   /** Equal for subscriptions whose projections are equal. */
   readonly projectionKey: string;
   readonly operations: ReadonlySet<Operation> | undefined;
@@ -100,6 +102,7 @@ export class Subscription {
     this.match = compileWhere(spec.filter?.where);
     this.project = compileProjection(spec.fields);
     this.filterChanged = compileFieldFilter(spec.fields);
+    this.nestedFields = spec.fields?.some((path) => path.includes('.')) ?? false;
     this.projectionKey = spec.fields ? spec.fields.join('\u0000') : '*';
     this.operations = spec.filter?.operations
       ? new Set(spec.filter.operations.map((o) => normalizeOperation(o) as Operation))
@@ -151,17 +154,30 @@ export class Subscription {
     }
     const change = classifyChange(before, after);
     // An update that touches no projected field and keeps the match is noise to this subscriber.
-    if (
-      change === 'modified' &&
-      this.filterChanged &&
-      this.filterChanged(commit.changedFields ?? []).length === 0
-    ) {
+    if (change === 'modified' && this.filterChanged && this.projectedChanges(commit).length === 0) {
       return null;
     }
     return change;
   }
 
+  /**
+   * An update's `changedFields` as this subscription sees them: the projected top-level fields
+   * whose projected value changed (`customer` for `customer.name`, but not when only
+   * `customer.city` changed).
+   */
+  projectedChanges(commit: RecordCommit): string[] {
+    const changed = commit.changedFields ?? [];
+    if (!this.filterChanged) return changed;
+    const kept = this.filterChanged(changed);
+    if (!this.nestedFields || !commit.oldRecord || kept.length === 0) return kept;
+    const before = this.project(commit.oldRecord);
+    const after = this.project(commit.record);
+    return kept.filter((key) => !deepEqual(before[key], after[key]));
+  }
+
   private recordEvent(commit: RecordCommit, parts: EventParts): string | null {
+    // The live fan-out only offers record commits to records channels, but a replay offers every commit.
+    if (this.channel.kind !== 'records') return null;
     const change = this.changeFor(commit);
     if (change === null) return null;
     return `{"seq":${commit.seq},"sub":${this.idJson},"change":"${change}",${parts.commonPart()},${parts.recordPart(this, commit)}}`;

@@ -11,7 +11,7 @@ import type { AuditHook } from '../engine/audit-trail.js';
 import { resolveConfig, type ResolvedConfig } from '../engine/config.js';
 import { demoConfig } from '../engine/demo-data.js';
 import { Engine } from '../engine/engine.js';
-import { errorResponse, handleHttp } from '../engine/rest.js';
+import { corsHeaders, errorResponse, handleHttp } from '../engine/rest.js';
 import { startSimulation } from '../engine/simulator.js';
 import { DataFile, loadDataFile } from './data-file.js';
 import { nodeClock } from './node-clock.js';
@@ -106,7 +106,8 @@ function answer(engine: Engine, req: IncomingMessage, res: ServerResponse): void
   const tooLarge = () => {
     const response = errorResponse(
       new ApiError('payload_too_large', `the body is over ${PROTOCOL_BOUNDS.maxHttpBodyBytes} bytes`),
-      {},
+      // A browser reads the refusal only with CORS headers, like every other answer.
+      engine.originAllowed(req.headers.origin) ? corsHeaders(engine, req.headers.origin) : {},
     );
     res.writeHead(response.status, { ...response.headers, connection: 'close' }).end(response.body);
   };
