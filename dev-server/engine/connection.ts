@@ -453,6 +453,8 @@ export class Connection implements SubscriptionOwner, Flushable {
   /** Refuses authentication: closes with the code, auditing `auth.denied`. */
   private refuse(name: CodeName, reason: string): void {
     this.audit('auth.denied', { reason: name, message: reason });
+    // Section 8 lists the quota among the server's closes: a refused 101st connection is both.
+    if (name === 'quota_exceeded') this.audit('session.suspended', { code: CODE[name], reason: name });
     this.socket.close(CODE[name], reason);
     this.teardown({ by: 'server', code: CODE[name] });
   }

@@ -37,6 +37,8 @@ export type EngineOptions = {
 /** What a transport calls as frames arrive and when the socket ends. */
 export type SocketHandle = {
   receive(text: string): void;
+  /** The transport refused a frame over `maxMessageBytes` before reading it (`ws`'s `maxPayload`). */
+  frameTooBig(): void;
   closed(code?: number): void;
 };
 
@@ -151,14 +153,22 @@ export class Engine implements EngineCore {
   openWebSocket(socket: EngineSocket, token: string | undefined): SocketHandle {
     const connection = new Connection(this, socket, 'websocket');
     connection.startWebSocket(token);
-    return { receive: (text) => connection.receive(text), closed: (code) => connection.socketClosed(code) };
+    return {
+      receive: (text) => connection.receive(text),
+      frameTooBig: () => connection.close('message_too_big'),
+      closed: (code) => connection.socketClosed(code),
+    };
   }
 
   /** Attaches an SSE stream whose token was admitted, and subscribes its subscriptions. */
   startSse(socket: EngineSocket, key: KeyRecord, subscriptions: readonly SubscriptionSpec[]): SocketHandle {
     const connection = new Connection(this, socket, 'sse');
     connection.startSse(key, subscriptions);
-    return { receive: () => undefined, closed: (code) => connection.socketClosed(code) };
+    return {
+      receive: () => undefined,
+      frameTooBig: () => undefined,
+      closed: (code) => connection.socketClosed(code),
+    };
   }
 
   /** The environment of a (client, environment) pair, created on first use. */

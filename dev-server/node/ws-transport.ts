@@ -52,7 +52,11 @@ function attach(engine: Engine, ws: WebSocket, token: string | undefined): void 
   );
   ws.on('message', (data) => handle.receive(data.toString()));
   ws.on('close', (code) => handle.closed(code));
-  ws.on('error', () => undefined); // ws closes the socket itself (e.g. 1009); 'close' follows
+  // ws has already sent its close (e.g. 1009) when it reports an error; 'close' follows. A frame
+  // over maxPayload is still a server-side close for a bad frame: audit it as the engine would.
+  ws.on('error', (error: Error & { code?: string }) => {
+    if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') handle.frameTooBig();
+  });
 }
 
 function refuseUpgrade(socket: Duplex, status: number, text: string): void {

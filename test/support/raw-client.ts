@@ -96,13 +96,15 @@ export class RawClient {
     this.ws.send(typeof message === 'string' ? message : JSON.stringify(message));
   }
 
-  /** The next unread message of a type (or matching a predicate), waiting up to `timeoutMs`. */
+  /** The next unread message of a type (or one of several), matching `match`, waiting up to `timeoutMs`. */
   async next<T extends ServerMessage['type']>(
-    type: T,
+    type: T | readonly T[],
     match: (m: Extract<ServerMessage, { type: T }>) => boolean = () => true,
     timeoutMs = 3000,
   ): Promise<Extract<ServerMessage, { type: T }>> {
-    const test = (m: ServerMessage) => m.type === type && match(m as Extract<ServerMessage, { type: T }>);
+    const types: readonly string[] = Array.isArray(type) ? type : [type];
+    const test = (m: ServerMessage) =>
+      types.includes(m.type) && match(m as Extract<ServerMessage, { type: T }>);
     for (let i = this.read; i < this.messages.length; i++) {
       const m = this.messages[i] as ServerMessage;
       if (test(m)) {
@@ -137,11 +139,12 @@ export class RawClient {
   async subscribe(
     spec: Omit<Extract<ClientMessage, { type: 'subscribe' }>, 'type'>,
   ): Promise<Extract<ServerMessage, { type: 'subscribed' }>> {
+    const from = this.messages.length; // an earlier answer with the same id is not this one's
     this.send({ type: 'subscribe', ...spec });
-    const answer = (await this.next(
-      'subscribed' as 'subscribed' | 'error',
-      (m) => 'id' in m && m.id === spec.id,
-    )) as ServerMessage;
+    const answer = await this.next(
+      ['subscribed', 'error'],
+      (m) => m.id === spec.id && this.messages.lastIndexOf(m) >= from,
+    );
     if (answer.type === 'error')
       throw new Error(`subscribe ${spec.id} refused: ${answer.code} ${answer.message}`);
     return answer as Extract<ServerMessage, { type: 'subscribed' }>;
