@@ -66,6 +66,11 @@ export const CODES = {
   },
   going_away: { code: 1001, when: 'the server is shutting down', action: CLIENT_ACTIONS.reconnect },
   policy_violation: { code: 1008, when: 'too many bad frames', action: CLIENT_ACTIONS.fix },
+  internal_error: {
+    code: 1011,
+    when: 'the server failed on a request (a server bug); the connection is closed rather than left inconsistent',
+    action: CLIENT_ACTIONS.reconnect,
+  },
   message_too_big: {
     code: 1009,
     when: 'a client frame over maxMessageBytes',

@@ -56,6 +56,7 @@ export const HTTP_ERRORS = {
   unsupported_media_type: 415,
   quota_exceeded: 429,
   internal_error: 500,
+  unavailable: 503,
 } as const;
 /** An HTTP error name. */
 export type HttpErrorName = keyof typeof HTTP_ERRORS;

@@ -6,6 +6,8 @@
 import * as z from 'zod/mini';
 
 const positiveInt = () => z.int().check(z.minimum(1));
+/** Durations become timers, and hosts fire a timer over 2^31-1 ms at once: keep them below. */
+const duration = (max = 2_147_483_647) => z.int().check(z.minimum(1), z.maximum(max));
 const nonNegativeInt = () => z.int().check(z.minimum(0));
 
 /** Every configurable limit; a config file's `limits` and the CLI flags are validated with it. */
@@ -17,13 +19,13 @@ export const LimitsSchema = z.strictObject({
   /** Events in one `batch` frame; a connection with this many waiting is flushed at once. */
   maxBatchEvents: positiveInt(),
   /** Longest time an event waits before it is sent; 0 sends as soon as the event loop turns. */
-  flushIntervalMs: nonNegativeInt(),
+  flushIntervalMs: nonNegativeInt().check(z.maximum(2_147_483_647)),
   /** Interval of the server's `ping`; 2 × this of client silence closes with 4011. */
-  heartbeatMs: positiveInt(),
+  heartbeatMs: duration(1_073_741_823),
   /** How long a ws-auth token may wait before its (single) use. */
-  tokenTtlMs: positiveInt(),
+  tokenTtlMs: duration(),
   /** Longest life of one connection; then it is closed with 4001. */
-  sessionTtlMs: positiveInt(),
+  sessionTtlMs: duration(),
   /** Largest client frame in bytes; a larger one closes the connection with 1009. */
   maxMessageBytes: positiveInt(),
   /** Events kept per environment for resume with `since`. */

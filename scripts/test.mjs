@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Runs every suite of the project in turn — type check, lint, formatting, the Node tests — streams
-// their output, and ends with one line `N passed, N failed` summing them all (what CI reads).
-// Usage: node scripts/test.mjs [--only node|static]
+// Runs every suite of the project in turn — type check, lint, formatting, the Node tests, the
+// browser tests — streams their output, and ends with one line `N passed, N failed` summing them
+// all (what CI reads).
+// Usage: node scripts/test.mjs [--only static|node|browser]
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -50,6 +51,7 @@ const suites = [
       '--test-concurrency=2',
       ...testFiles('test/protocol'),
       ...testFiles('test/dev-server'),
+      ...testFiles('test/elements'),
     ],
     counts: (output) => ({
       passed: Number(/^[ℹ#] pass (\d+)/m.exec(output)?.[1] ?? 0),
@@ -57,6 +59,20 @@ const suites = [
         Number(/^[ℹ#] fail (\d+)/m.exec(output)?.[1] ?? 0) +
         Number(/^[ℹ#] cancelled (\d+)/m.exec(output)?.[1] ?? 0),
     }),
+  },
+  {
+    // web-test-runner in Chromium (web-test-runner.config.js). Its own counts sit in a progress bar
+    // among terminal escapes and leave out files that failed to load, so the config's count
+    // reporter prints a line of its own.
+    name: 'browser tests',
+    kind: 'browser',
+    command: 'npx',
+    args: ['web-test-runner'],
+    counts: (output) => {
+      const line = /Browser tests: (\d+) passed, (\d+) failed/.exec(output);
+      // No count line: wtr did not get as far as running tests (no Chromium, a bad config).
+      return line ? { passed: Number(line[1]), failed: Number(line[2]) } : { passed: 0, failed: 1 };
+    },
   },
 ];
 

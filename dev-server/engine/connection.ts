@@ -65,6 +65,7 @@ export class Connection implements SubscriptionOwner, Flushable {
   private badFrames: number[] = [];
   private timers: unknown[] = [];
   private pingTimer: unknown;
+  private silenceTimer: unknown;
 
   constructor(
     private readonly core: EngineCore,
@@ -77,11 +78,6 @@ export class Connection implements SubscriptionOwner, Flushable {
   /** The client this connection belongs to, once authenticated. */
   get client(): string | undefined {
     return this.key?.client;
-  }
-
-  /** Whether the connection is authenticated and not closed. */
-  get isOpen(): boolean {
-    return this.state === 'open';
   }
 
   /** Starts a WebSocket connection: with the URL's token, or waiting for an `auth` frame. */
@@ -165,7 +161,11 @@ export class Connection implements SubscriptionOwner, Flushable {
       if (error instanceof RequestError) this.sendError(error.code, error.message, id, error.details);
       else if (error instanceof ApiError) {
         this.sendError(codeName(error.protocolCode) ?? 'bad_request', error.message, id, error.details);
-      } else throw error;
+      } else {
+        // A bug must not take the server down with it: log it and close this connection only.
+        console.error('dev server: request failed', message.type, error);
+        this.close('internal_error', 'the server failed on this request');
+      }
     }
   }
 
@@ -209,6 +209,7 @@ export class Connection implements SubscriptionOwner, Flushable {
       if (channel.kind === 'events' && spec.meta !== undefined) {
         throw new RequestError('bad_request', 'meta applies to presence channels only');
       }
+      if (channel.kind === 'presence') checkStoredValue(spec.meta ?? {}, 'meta');
       if (channel.kind === 'presence' && jsonBytes(spec.meta ?? {}) > PROTOCOL_BOUNDS.maxPresenceMetaBytes) {
         throw new RequestError(
           'bad_request',
@@ -236,14 +237,21 @@ export class Connection implements SubscriptionOwner, Flushable {
 
     if (channel.kind === 'presence') {
       const seq = env.join(channel.name, sub, sub.member());
-      this.send({ type: 'subscribed', id: spec.id, seq, members: env.members(channel.name) });
+      const members = env.members(channel.name);
+      // Membership is state, not a stream: `since` never resumes it, and the answer says so.
+      this.send(
+        spec.since === undefined
+          ? { type: 'subscribed', id: spec.id, seq, members }
+          : { type: 'subscribed', id: spec.id, seq, members, resumed: false },
+      );
       return;
     }
     if (spec.since !== undefined) {
       const sameEpoch = spec.epoch === undefined || spec.epoch === env.epoch;
       if (sameEpoch && env.history.covers(spec.since, env.seq)) {
         this.send({ type: 'subscribed', id: spec.id, seq: spec.since, resumed: true });
-        this.sendBatches(env.replay(sub, spec.since), spec.since);
+        const replay = env.replay(sub, spec.since);
+        this.writeBatches(replay.json, replay.seqs); // at once, ahead of anything newer for it
         this.audit('session.resumed', { id: spec.id, channel: spec.channel, since: spec.since });
         return;
       }
@@ -261,6 +269,7 @@ export class Connection implements SubscriptionOwner, Flushable {
         recordId: sub.recordId,
         sort: window.sort,
         limit: window.limit,
+        maxChars: this.core.limits.maxBufferedBytes / 2, // leave room: the snapshot must not trip 4009
         project: sub.project,
       });
       answer.snapshot = result.records as typeof answer.snapshot;
@@ -329,26 +338,28 @@ export class Connection implements SubscriptionOwner, Flushable {
     this.pendingJson = [];
     this.pendingSub = [];
     this.pendingSeq = [];
-    const max = this.core.limits.maxBatchEvents;
-    for (let start = 0; start < json.length && this.state === 'open'; start += max) {
-      const end = Math.min(start + max, json.length);
-      let top = 0;
-      for (let i = start; i < end; i++) top = Math.max(top, seqs[i] as number);
-      this.write(`{"type":"batch","events":[${json.slice(start, end).join(',')}]}`, {
-        type: 'batch',
-        seq: top,
-      });
-    }
+    this.writeBatches(json, seqs);
   }
 
-  /** Sends a replay at once, in batches, ahead of anything newer for that subscription. */
-  private sendBatches(events: string[], since: number): void {
+  /**
+   * Sends events as batches of at most `maxBatchEvents`. Events are in commit order (fan-out
+   * is not reentrant), so a chunk's last seq is its largest: SSE's `id:`.
+   */
+  private writeBatches(json: readonly string[], seqs: readonly number[]): void {
     const max = this.core.limits.maxBatchEvents;
-    for (let start = 0; start < events.length && this.state === 'open'; start += max) {
-      const chunk = events.slice(start, start + max);
-      this.write(`{"type":"batch","events":[${chunk.join(',')}]}`, {
+    if (json.length <= max) {
+      if (json.length)
+        this.write(`{"type":"batch","events":[${json.join(',')}]}`, {
+          type: 'batch',
+          seq: seqs[seqs.length - 1],
+        });
+      return;
+    }
+    for (let start = 0; start < json.length && this.state === 'open'; start += max) {
+      const end = Math.min(start + max, json.length);
+      this.write(`{"type":"batch","events":[${json.slice(start, end).join(',')}]}`, {
         type: 'batch',
-        seq: lastSeqOf(chunk, since),
+        seq: seqs[end - 1],
       });
     }
   }
@@ -383,6 +394,7 @@ export class Connection implements SubscriptionOwner, Flushable {
   private authenticate(token: string): void {
     const result = this.core.admit(token);
     if ('refused' in result) {
+      this.key = result.key; // names the client in the audit, when the token did
       this.refuse(result.refused, result.message);
       return;
     }
@@ -431,12 +443,12 @@ export class Connection implements SubscriptionOwner, Flushable {
 
   /** Closes with 4011 once the client has been silent for 2 × heartbeatMs. */
   private watchSilence(delay: number): void {
-    this.after(delay, () => {
+    this.silenceTimer = this.core.clock.setTimeout(() => {
       const silentFor = this.core.clock.now() - this.lastSeen;
       const limit = 2 * this.core.limits.heartbeatMs;
       if (silentFor >= limit) this.close('heartbeat_timeout');
       else this.watchSilence(limit - silentFor);
-    });
+    }, delay);
   }
 
   private badFrame(error: string, issues: unknown, id: string | undefined): void {
@@ -493,8 +505,10 @@ export class Connection implements SubscriptionOwner, Flushable {
   private clearTimers(): void {
     for (const timer of this.timers) this.core.clock.clearTimeout(timer);
     this.timers = [];
-    if (this.pingTimer !== undefined) this.core.clock.clearTimeout(this.pingTimer);
+    for (const timer of [this.pingTimer, this.silenceTimer])
+      if (timer !== undefined) this.core.clock.clearTimeout(timer);
     this.pingTimer = undefined;
+    this.silenceTimer = undefined;
   }
 
   private audit(type: Parameters<EngineCore['audit']['emit']>[0], details: Record<string, unknown>): void {
@@ -507,18 +521,14 @@ export class Connection implements SubscriptionOwner, Flushable {
   }
 }
 
+const utf8 = new TextEncoder();
+
 function byteLengthOver(text: string, max: number): boolean {
   if (text.length > max) return true; // UTF-8 never takes fewer bytes than UTF-16 code units
   if (text.length * 3 <= max) return false;
-  return new TextEncoder().encode(text).length > max;
+  return utf8.encode(text).length > max;
 }
 
 function jsonBytes(value: unknown): number {
-  return new TextEncoder().encode(JSON.stringify(value)).length;
-}
-
-function lastSeqOf(chunk: readonly string[], fallback: number): number {
-  const last = chunk[chunk.length - 1];
-  const match = last === undefined ? null : /^\{"seq":(\d+)/.exec(last);
-  return match ? Number(match[1]) : fallback;
+  return utf8.encode(JSON.stringify(value)).length;
 }

@@ -12,7 +12,8 @@ import type { TokenRefusal } from './tokens.js';
 export type KeyRecord = KeyConfig & { readable: ReadonlySet<string> | undefined };
 
 /** Why a connection was not admitted. */
-export type Refusal = { refused: TokenRefusal | 'quota_exceeded'; message: string };
+/** Why a connection was not admitted; `key` when the token named one (for the audit). */
+export type Refusal = { refused: TokenRefusal | 'quota_exceeded'; message: string; key?: KeyRecord };
 
 /** The engine as a connection sees it. */
 export interface EngineCore {

@@ -4,6 +4,7 @@
  * (`openWebSocket`, `startSse`) and HTTP requests (`handleHttp` in `rest.ts`), and it answers.
  */
 import {
+  CODE,
   PATHS,
   type AuditType,
   type Limits,
@@ -19,7 +20,7 @@ import { Connection } from './connection.js';
 import type { EngineCore, KeyRecord, Refusal } from './engine-core.js';
 import { Environment, type CommitListener } from './environment.js';
 import { FlushScheduler } from './flush-scheduler.js';
-import { newEpoch } from './ids.js';
+import { newConnectionId, newEpoch } from './ids.js';
 import type { Commit } from './commit.js';
 import type { PersistedState } from './persisted-state.js';
 import type { EngineSocket } from './socket.js';
@@ -55,6 +56,8 @@ export class Engine implements EngineCore {
   private readonly connections = new Set<Connection>();
   private readonly perClient = new Map<string, number>();
   private readonly commitListeners = new Set<CommitListener>();
+  /** Set by `shutdown`: nothing new is accepted, so no commit can miss the final snapshot. */
+  stopped = false;
 
   constructor(
     readonly config: ResolvedConfig,
@@ -129,28 +132,56 @@ export class Engine implements EngineCore {
   admit(token: string): { key: KeyRecord } | Refusal {
     const result = this.tokens.consume(token);
     if ('refused' in result) {
-      return {
+      const refusal: Refusal = {
         refused: result.refused,
         message:
           result.refused === 'token_expired'
             ? 'the token is older than tokenTtlMs'
             : 'unknown or already used token',
       };
+      if (result.key) refusal.key = result.key;
+      return refusal;
     }
     const open = this.perClient.get(result.key.client) ?? 0;
     if (open >= this.limits.maxConnectionsPerClient) {
       return {
         refused: 'quota_exceeded',
         message: `client "${result.key.client}" already has ${open} connections (maxConnectionsPerClient)`,
+        key: result.key,
       };
     }
     return result;
+  }
+
+  /** Audits an SSE attempt refused before its stream started (WebSocket refusals audit themselves). */
+  auditSseRefusal(refusal: Refusal): void {
+    const subject = {
+      connectionId: newConnectionId(),
+      client: refusal.key?.client,
+      environment: refusal.key?.environment,
+    };
+    this.audit.emit('auth.denied', subject, {
+      reason: refusal.refused,
+      message: refusal.message,
+      transport: 'sse',
+    });
+    if (refusal.refused === 'quota_exceeded') {
+      this.audit.emit('session.suspended', subject, {
+        code: CODE.quota_exceeded,
+        reason: refusal.refused,
+        transport: 'sse',
+      });
+    }
   }
 
   // ---- connections ---------------------------------------------------------------------------
 
   /** Attaches a WebSocket: authenticated by the URL's token, or by an `auth` frame within 5 s. */
   openWebSocket(socket: EngineSocket, token: string | undefined): SocketHandle {
+    if (this.stopped) {
+      socket.close(1001, 'server shutting down');
+      return { receive: () => undefined, frameTooBig: () => undefined, closed: () => undefined };
+    }
     const connection = new Connection(this, socket, 'websocket');
     connection.startWebSocket(token);
     return {
@@ -225,12 +256,13 @@ export class Engine implements EngineCore {
   }
 
   /** Re-applies a journaled commit (crash recovery); commits already held are skipped. */
-  redo(client: string, environment: string, commit: Commit): void {
-    this.environment(client, environment).redo(commit);
+  redo(client: string, environment: string, commit: Commit): boolean {
+    return this.environment(client, environment).redo(commit);
   }
 
   /** Flushes queued events and closes every connection with 1001. */
   shutdown(): void {
+    this.stopped = true;
     for (const connection of [...this.connections]) connection.close('going_away');
     this.scheduler.stop();
   }

@@ -29,8 +29,18 @@ export type RecordQuery = {
   recordId?: string | undefined;
   sort?: readonly string[] | undefined;
   limit?: number | undefined;
+  /** Stop (with `truncated`) before the records' JSON passes this many characters. */
+  maxChars?: number | undefined;
   project: (record: Record<string, unknown>) => Record<string, unknown>;
 };
+
+/** JSON length of each stored record, measured once: records are never mutated. */
+const jsonLength = new WeakMap<object, number>();
+function sizeOf(record: LiveRecord): number {
+  let size = jsonLength.get(record);
+  if (size === undefined) jsonLength.set(record, (size = JSON.stringify(record).length));
+  return size;
+}
 
 type CommitInput = Commit extends infer C ? (C extends Commit ? Omit<C, 'seq' | 'timestamp'> : never) : never;
 
@@ -41,6 +51,8 @@ export class Environment {
   private readonly index = new Map<string, Set<Subscription>>();
   private readonly rooms = new Map<string, Map<number, Subscription>>();
   seq = 0;
+  private outbox: Commit[] = [];
+  private fanning = false;
 
   constructor(
     readonly client: string,
@@ -112,10 +124,22 @@ export class Environment {
   /** Takes the next seq for a change, records it in history and fans it out. */
   commit(input: CommitInput): Commit {
     const commit = { ...input, seq: this.seq + 1, timestamp: isoTime(this.clock.now()) } as Commit;
+    // Journal first: if that fails, nothing has changed and no seq was taken.
+    this.onCommit(this, commit);
     this.seq = commit.seq;
     this.history.push(commit);
-    this.onCommit(this, commit);
-    this.fanOut(commit);
+    if (commit.kind === 'record') applyRecordCommit(this.records.get(commit.object), commit);
+    // A fan-out can commit again (a closed slow consumer leaves its presence rooms, a hook
+    // writes): queue such commits behind the current one so every subscriber sees seq order.
+    this.outbox.push(commit);
+    if (!this.fanning) {
+      this.fanning = true;
+      try {
+        for (let next = this.outbox.shift(); next; next = this.outbox.shift()) this.fanOut(next);
+      } finally {
+        this.fanning = false;
+      }
+    }
     return commit;
   }
 
@@ -141,13 +165,16 @@ export class Environment {
   }
 
   /** The events a subscription missed after `since`, as JSON, oldest first. */
-  replay(sub: Subscription, since: number): string[] {
-    const out: string[] = [];
+  replay(sub: Subscription, since: number): { json: string[]; seqs: number[] } {
+    const json: string[] = [];
+    const seqs: number[] = [];
     this.history.forEachAfter(since, (commit) => {
-      const json = sub.eventFor(new EventParts(commit));
-      if (json !== null) out.push(json);
+      const event = sub.eventFor(new EventParts(commit));
+      if (event === null) return;
+      json.push(event);
+      seqs.push(commit.seq);
     });
-    return out;
+    return { json, seqs };
   }
 
   // ---- records -------------------------------------------------------------------------------
@@ -165,8 +192,19 @@ export class Environment {
     }
     matched.sort(compileSort(q.sort));
     const limit = Math.min(q.limit ?? PROTOCOL_BOUNDS.maxSnapshotRecords, PROTOCOL_BOUNDS.maxSnapshotRecords);
-    const truncated = matched.length > limit;
-    return { records: (truncated ? matched.slice(0, limit) : matched).map(q.project), truncated };
+    let count = Math.min(limit, matched.length);
+    if (q.maxChars !== undefined) {
+      let chars = 0;
+      for (let i = 0; i < count; i++) {
+        chars += sizeOf(matched[i] as LiveRecord);
+        if (chars > q.maxChars) {
+          count = Math.max(1, i); // always at least one record
+          break;
+        }
+      }
+    }
+    const truncated = matched.length > count;
+    return { records: (truncated ? matched.slice(0, count) : matched).map(q.project), truncated };
   }
 
   /** Creates a record; `409` when the id exists. Stamps `createdAt` (unless given) and `updatedAt`. */
@@ -179,7 +217,6 @@ export class Environment {
     if (table.has(id)) throw new ApiError('conflict', `${object} record "${id}" already exists`);
     const now = isoTime(this.clock.now());
     const record: LiveRecord = { ...input, id, createdAt: input.createdAt ?? now, updatedAt: now };
-    table.set(id, record);
     this.commit({ kind: 'record', object, operation: 'create', record, correlationId });
     return record;
   }
@@ -193,11 +230,16 @@ export class Environment {
       throw new ApiError('bad_request', 'id cannot be changed by a patch');
     }
     const merged = applyMergePatch(old, patch) as LiveRecord;
+    if (sizeOf(merged) > PROTOCOL_BOUNDS.maxHttpBodyBytes) {
+      throw new ApiError(
+        'payload_too_large',
+        `the patched record would be over ${PROTOCOL_BOUNDS.maxHttpBodyBytes} bytes of JSON`,
+      );
+    }
     const changed = changedFields(old, merged);
     if (changed.length === 0) return old;
     const record: LiveRecord = { ...merged, id, updatedAt: isoTime(this.clock.now()) };
     if (!changed.includes('updatedAt')) changed.push('updatedAt');
-    table.set(id, record);
     this.commit({
       kind: 'record',
       object,
@@ -215,7 +257,6 @@ export class Environment {
     const table = this.table(object);
     const old = table.get(id);
     if (!old) throw new ApiError('not_found', `${object} record "${id}" does not exist`);
-    table.delete(id);
     this.commit({ kind: 'record', object, operation: 'delete', record: old, correlationId });
   }
 
@@ -251,12 +292,14 @@ export class Environment {
     for (const commit of state.history) this.history.push(commit);
   }
 
-  /** Re-applies a journaled commit after a crash (records only; presence was live state). */
-  redo(commit: Commit): void {
-    if (commit.seq !== this.seq + 1) return;
+  /** Re-applies a journaled commit after a crash; false when it does not follow the held seq. */
+  redo(commit: Commit): boolean {
+    if (commit.seq <= this.seq) return true; // the snapshot already holds it
+    if (commit.seq !== this.seq + 1) return false; // a gap: the journal does not follow the snapshot
     this.seq = commit.seq;
     this.history.push(commit);
     if (commit.kind === 'record') applyRecordCommit(this.records.get(commit.object), commit);
+    return true;
   }
 
   /** Seeds records without committing events (config `records`). */

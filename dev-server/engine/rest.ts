@@ -46,6 +46,9 @@ export type SseResponse = {
   start: (socket: EngineSocket) => SocketHandle;
 };
 
+const utf8 = new TextEncoder();
+/** A REST list stops (with `truncated`) before this much JSON: one answer, bounded memory. */
+const MAX_LIST_CHARS = 32 * 1024 * 1024;
 const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
 
 /** `limit` of a records list: an integer from 1 to the snapshot bound. */
@@ -61,6 +64,7 @@ export function handleHttp(engine: Engine, req: HttpRequest): HttpResponse | Sse
     return errorResponse(new ApiError('forbidden', `origin ${origin} is not in allowedOrigins`), {});
   }
   const cors = corsHeaders(engine, origin);
+  if (engine.stopped) return errorResponse(new ApiError('unavailable', 'the server is shutting down'), cors);
   if (req.method === 'OPTIONS') {
     return {
       status: 204,
@@ -167,6 +171,7 @@ function listRecords(
     match: compileWhere(where),
     sort,
     limit,
+    maxChars: MAX_LIST_CHARS,
     project: compileProjection(fields),
   });
   return result.truncated ? result : { records: result.records };
@@ -187,12 +192,22 @@ function openSse(engine: Engine, params: URLSearchParams, cors: Record<string, s
     throw new ApiError('bad_request', 'since must be a non-negative integer');
   }
   const epoch = params.get('epoch') ?? undefined;
-  const subscriptions: SubscriptionSpec[] = specs.map((spec) =>
-    spec.since !== undefined || since === undefined ? spec : { ...spec, since, ...(epoch ? { epoch } : {}) },
-  );
+  // The URL's since/epoch fill in what a subscription leaves out, field by field: a subscription's
+  // own since is never paired with an epoch it did not come from.
+  // The URL's since/epoch fill in what a subscription leaves out, field by field, so a
+  // subscription's own since is still checked against the epoch the page came from.
+  const subscriptions: SubscriptionSpec[] = specs.map((spec) => {
+    const s = spec.since ?? since;
+    if (s === undefined) return spec;
+    const e = spec.epoch ?? epoch;
+    return e === undefined ? { ...spec, since: s } : { ...spec, since: s, epoch: e };
+  });
   if (!token) throw new ApiError('token_invalid', 'token is missing: get one from GET /api/users/ws-auth/');
   const admitted = engine.admit(token);
-  if ('refused' in admitted) throw new ApiError(admitted.refused, admitted.message);
+  if ('refused' in admitted) {
+    engine.auditSseRefusal(admitted);
+    throw new ApiError(admitted.refused, admitted.message);
+  }
   return {
     status: 200,
     headers: {
@@ -230,7 +245,7 @@ function correlation(req: HttpRequest): string | undefined {
 
 function readJson(req: HttpRequest): unknown {
   const body = req.body ?? '';
-  if (new TextEncoder().encode(body).length > PROTOCOL_BOUNDS.maxHttpBodyBytes) {
+  if (utf8.encode(body).length > PROTOCOL_BOUNDS.maxHttpBodyBytes) {
     throw new ApiError('payload_too_large', `the body is over ${PROTOCOL_BOUNDS.maxHttpBodyBytes} bytes`);
   }
   if (body.trim() === '') throw new ApiError('bad_request', 'the body must be JSON');

@@ -30,11 +30,11 @@ export class TokenStore<K> {
   }
 
   /** Uses a token: its key, or why it is refused. A token is spent by any attempt. */
-  consume(token: string): { key: K } | { refused: TokenRefusal } {
+  consume(token: string): { key: K } | { refused: TokenRefusal; key?: K } {
     const entry = this.entries.get(token);
     if (!entry || entry.used) return { refused: 'token_invalid' };
     entry.used = true;
-    if (this.clock.now() > entry.expiresAt) return { refused: 'token_expired' };
+    if (this.clock.now() > entry.expiresAt) return { refused: 'token_expired', key: entry.key };
     return { key: entry.key };
   }
 

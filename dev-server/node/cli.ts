@@ -133,7 +133,7 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) process.exit(1);
     stopping = true;
-    console.log(`catalyst-dev-server: ${signal}, closing`);
+    console.error(`catalyst-dev-server: ${signal}, closing`); // stderr: stdout may be the audit stream
     server.close().then(() => process.exit(0));
   };
   process.on('SIGINT', () => stop('SIGINT'));

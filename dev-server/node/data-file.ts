@@ -91,19 +91,34 @@ export class DataFile {
     this.journalFd = openSync(`${path}.journal`, 'a');
     this.compact(); // the snapshot now holds everything loaded; the journal starts empty
     this.off = engine.onCommit((env, commit) => {
-      writeSync(this.journalFd, `${JSON.stringify({ client: env.client, environment: env.name, commit })}\n`);
+      writeAll(this.journalFd, `${JSON.stringify({ client: env.client, environment: env.name, commit })}\n`);
       this.timer ??= setTimeout(() => this.compact(), COMPACT_EVERY_MS);
     });
   }
 
-  /** Writes the snapshot atomically and empties the journal. */
+  /**
+   * Writes the snapshot atomically and empties the journal. A failure (disk full, a state too
+   * large for one string) is logged and leaves the old snapshot plus the journal, which still
+   * restore everything; the next commit tries again.
+   */
   compact(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    try {
+      this.writeSnapshot();
+    } catch (error) {
+      console.error(
+        `catalyst-dev-server: could not rewrite ${this.path}; the journal keeps every commit:`,
+        error,
+      );
+    }
+  }
+
+  private writeSnapshot(): void {
     const tmp = `${this.path}.tmp`;
     const fd = openSync(tmp, 'w');
     try {
-      writeSync(fd, JSON.stringify(this.engine.exportState()));
+      writeAll(fd, JSON.stringify(this.engine.exportState()));
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -118,4 +133,10 @@ export class DataFile {
     this.compact();
     closeSync(this.journalFd);
   }
+}
+
+/** `writeSync` until every byte is out: a short write must not leave a torn journal line. */
+function writeAll(fd: number, text: string): void {
+  const bytes = Buffer.from(text);
+  for (let offset = 0; offset < bytes.length;) offset += writeSync(fd, bytes, offset);
 }

@@ -13,7 +13,7 @@ import { demoConfig } from '../engine/demo-data.js';
 import { Engine } from '../engine/engine.js';
 import { corsHeaders, errorResponse, handleHttp } from '../engine/rest.js';
 import { startSimulation } from '../engine/simulator.js';
-import { DataFile, loadDataFile } from './data-file.js';
+import { DataFile, DataFileError, loadDataFile } from './data-file.js';
 import { nodeClock } from './node-clock.js';
 import { streamSse } from './sse-transport.js';
 import { createWebSocketEndpoint } from './ws-transport.js';
@@ -54,7 +54,13 @@ export async function createDevServer(options: DevServerOptions = {}): Promise<D
   const config: ResolvedConfig = resolveConfig(options.config ?? demoConfig(), options.limits);
   const loaded = options.data ? loadDataFile(options.data) : undefined;
   const engine = new Engine(config, { clock: nodeClock, state: loaded?.state });
-  for (const line of loaded?.journal ?? []) engine.redo(line.client, line.environment, line.commit);
+  for (const line of loaded?.journal ?? []) {
+    if (!engine.redo(line.client, line.environment, line.commit)) {
+      throw new DataFileError(
+        `journal ${options.data}.journal skips from seq ${engine.environment(line.client, line.environment).seq} to ${line.commit.seq} in ${line.client}/${line.environment}`,
+      );
+    }
+  }
   const dataFile = options.data ? new DataFile(options.data, engine) : undefined;
 
   let auditStream: WriteStream | NodeJS.WriteStream | undefined;

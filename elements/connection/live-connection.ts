@@ -11,7 +11,10 @@
  */
 import ReconnectingWebSocket from 'reconnecting-websocket';
 import {
+  CLIENT_ACTIONS,
   CODE,
+  CODES,
+  codeName,
   PATHS,
   parseServerMessage,
   stringifyClientMessage,
@@ -30,8 +33,11 @@ import {
   type SubscriptionRequest,
 } from './live-subscription.js';
 
-/** A WebSocket constructor: the browser's, or `ws`'s in Node. */
-export type WebSocketClass = new (url: string) => WebSocket;
+/**
+ * A WebSocket constructor: the browser's, or `ws`'s in Node. Typed by its constructor only, so
+ * `ws`'s class (whose instance type differs from the DOM's) is accepted without a cast.
+ */
+export type WebSocketClass = new (url: string, protocols?: string | string[]) => unknown;
 
 /** How to connect. */
 export type ConnectOptions = {
@@ -126,6 +132,9 @@ export class LiveConnection {
 
   /** Subscribes; opens the socket on the first subscription. */
   subscribe(request: SubscriptionRequest, handlers: SubscriptionHandlers): LiveSubscriptionHandle {
+    if (this.current.state === 'closed') {
+      throw new Error('this connection was closed for good; call connect() again for a new one');
+    }
     const entry = new SubscriptionEntry(`s${this.nextId++}`, request, handlers);
     this.subscriptions.set(entry.id, entry);
     this.clearTimer('linger');
@@ -203,24 +212,34 @@ export class LiveConnection {
 
   /** Waits as the last close says, fetches a token, and gives the socket URL. Never rejects. */
   private async nextUrl(): Promise<string> {
+    // reconnecting-websocket starts its next attempt before our close listener runs, so this may
+    // be called for a socket that listener has just ended (4003 → denied) or that `close()` or the
+    // linger ended while we waited: check before each step, or a dead socket would overwrite
+    // `denied` with `reconnecting`, fetch tokens and arm timers.
+    const owner = this.socket;
+    const stale = () => owner === undefined || this.socket !== owner;
+    const never = () => new Promise<string>(() => undefined);
     for (;;) {
+      if (stale()) return never();
       const delay = this.delayBeforeAttempt();
       if (delay > 0) {
         this.setState(this.isOffline() ? 'offline' : 'reconnecting', { retryInMs: delay });
         await this.sleep(delay);
       }
-      if (!this.socket) return new Promise<string>(() => undefined); // closed meanwhile: never resume
+      if (stale()) return never(); // closed meanwhile: never resume
       this.attempt++;
       try {
         const token = await this.fetchToken();
+        if (stale()) return never();
         this.armWelcomeTimeout();
         const base = this.url.replace(/^http/, 'ws');
         return `${base}${token.url}?token=${encodeURIComponent(token.token)}`;
       } catch (error) {
+        if (stale()) return never();
         const problem = error as LiveError;
         if (problem.code === 401 || problem.code === 403) {
           this.deny(problem);
-          return new Promise<string>(() => undefined);
+          return never();
         }
         this.lastClose = undefined;
         this.setState(this.isOffline() ? 'offline' : 'reconnecting', { error: problem });
@@ -230,10 +249,12 @@ export class LiveConnection {
 
   private delayBeforeAttempt(): number {
     if (this.attempt === 0) return 0;
-    switch (this.lastClose) {
-      case CODE.token_expired:
+    // The protocol's code table says what each close asks of a client (section 7).
+    const name = this.lastClose === undefined ? undefined : codeName(this.lastClose);
+    switch (name && CODES[name].action) {
+      case CLIENT_ACTIONS.renewNow:
         return 0; // the token or session aged out: a new token now, no penalty
-      case CODE.quota_exceeded:
+      case CLIENT_ACTIONS.backoffMax:
         return this.options.backoff.maxMs; // too many connections: do not add to the storm
       default:
         return backoff(this.attempt, this.options.backoff);
@@ -499,6 +520,5 @@ export class LiveConnection {
 }
 
 function closeName(code: number): string {
-  for (const [name, value] of Object.entries(CODE)) if (value === code) return name;
-  return code === 1006 ? 'connection_lost' : 'closed';
+  return codeName(code) ?? (code === 1006 ? 'connection_lost' : 'closed');
 }
