@@ -139,7 +139,7 @@ export class LiveConnection {
     this.subscriptions.set(entry.id, entry);
     this.clearTimer('linger');
     if (this.welcome) this.sendSubscribe(entry);
-    else this.open();
+    else if (this.current.state !== 'denied') this.open(); // the same key would be refused again: see `retry()`
     return {
       id: entry.id,
       update: (next) => {
@@ -180,6 +180,12 @@ export class LiveConnection {
       this.publishes.set(id, { resolve, reject });
       this.send({ type: 'publish', id, channel, data });
     });
+  }
+
+  /** After `denied` (a key fixed on the server, say): tries again with every subscription. */
+  retry(): void {
+    if (this.current.state !== 'denied' || this.subscriptions.size === 0) return;
+    this.open();
   }
 
   /** Closes for good: every subscription ends and the socket closes. */
@@ -460,7 +466,7 @@ export class LiveConnection {
     this.timers.linger = setTimeout(() => {
       if (this.subscriptions.size > 0) return;
       this.teardown();
-      this.setState('idle');
+      if (this.current.state !== 'denied') this.setState('idle'); // a refused key stays refused
     }, this.options.lingerMs);
   }
 

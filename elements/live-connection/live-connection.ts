@@ -1,0 +1,79 @@
+import { ContextProvider } from '@lit/context';
+import { LitElement, html, type PropertyValues } from 'lit';
+import { property } from 'lit/decorators.js';
+import { connect, type ConnectionStatus } from '../connection/index.js';
+import { connectionContext } from '../shared/connection-context.js';
+import { ConnectionStatusController } from '../shared/connection-status-controller.js';
+import { defineElement } from '../shared/define-element.js';
+import { LiveErrorEvent, emit } from '../shared/live-element-event.js';
+import styles from './live-connection.styles.js';
+
+/**
+ * Connects the live elements inside it to one API with one key. Every `<live-record-list>`,
+ * `<live-record>` and `<live-status>` inside uses this connection (one WebSocket for all of
+ * them, shared with any other element or script naming the same url and key), unless it has
+ * `url` and `api-key` attributes of its own. Changing `url` or `api-key` moves them all to the
+ * new connection.
+ *
+ * @summary Provides the shared connection to the live elements inside it.
+ *
+ * @slot - The page content that uses the connection.
+ *
+ * @csspart base - A wrapper with `display: contents`.
+ *
+ * @fires live-status - The connection's state changed (`detail`: `{state, retryInMs?, at, lastError?}`).
+ * @fires live-error - The connection met a new problem, or `transport` names an unknown transport
+ *   (`detail`: `{source, code?, name, message}`).
+ */
+export class LiveConnectionElement extends LitElement {
+  static override styles = styles;
+
+  /** The API's base URL, e.g. `https://api.example.com`. */
+  @property({ reflect: true }) url: string | undefined;
+
+  /** The publishable key (`pk_…`) the page connects with. */
+  @property({ attribute: 'api-key' }) apiKey: string | undefined;
+
+  /** The transport; `websocket` (the default) is the only one so far. */
+  @property({ reflect: true }) transport: 'websocket' | undefined;
+
+  private readonly provider = new ContextProvider(this, { context: connectionContext });
+  private readonly connectionStatus = new ConnectionStatusController(this, { reportErrors: true });
+
+  /** The connection's current state (`undefined` until `url` and `api-key` are set). */
+  get status(): ConnectionStatus | undefined {
+    return this.connectionStatus.status;
+  }
+
+  override connectedCallback(): void {
+    // Provide before the children upgrade and ask for it: they must not see an empty value first.
+    this.provide();
+    super.connectedCallback();
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    this.provide();
+    if (changed.has('transport') && this.transport && this.transport !== 'websocket') {
+      const message = `transport "${this.transport}" is not supported; use websocket (the default)`;
+      emit(this, new LiveErrorEvent({ source: 'attribute', name: 'bad_attribute', message }));
+    }
+  }
+
+  private provide(): void {
+    this.provider.setValue(
+      this.url && this.apiKey ? connect({ url: this.url, apiKey: this.apiKey }) : undefined,
+    );
+  }
+
+  override render() {
+    return html`<div part="base"><slot></slot></div>`;
+  }
+}
+
+defineElement('live-connection', LiveConnectionElement);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'live-connection': LiveConnectionElement;
+  }
+}

@@ -1,0 +1,162 @@
+import { LitElement, html, nothing, type TemplateResult } from 'lit';
+import { property } from 'lit/decorators.js';
+import type { LiveRecord, Where } from '../../protocol/index.js';
+import type { ChangeAnnouncer } from '../shared/announce-change.js';
+import { defineElement } from '../shared/define-element.js';
+import { keyedList } from '../shared/keyed-list.js';
+import { LiveQueryController } from '../shared/live-query-controller.js';
+import { renderRecord, type ItemRenderer, type RecordRenderOptions } from '../shared/render-record.js';
+import { renderEmpty, renderError, renderLoading } from '../shared/render-states.js';
+import { resolveLocale } from '../shared/resolve-locale.js';
+import { templateBinder } from '../shared/template-binder.js';
+import styles from './live-record-list.styles.js';
+
+/**
+ * A live query: shows the records of `object` that match `where`, sorted by `sort`, at most
+ * `limit` of them, and keeps showing exactly those as records are created, changed and deleted
+ * anywhere. Each batch of changes is applied in one render, in place (items keep their DOM).
+ *
+ * Each record renders through, in order: the `renderItem` property; a `<template>` child whose
+ * `data-field` elements show fields as text (`data-format`: `number`, `integer`, `percent`,
+ * `currency:EUR`, `date`, `datetime`, `time`, `relative`); or a default list of its fields.
+ * Record values are always text, never HTML.
+ *
+ * @summary A live, sorted, limited list of records.
+ *
+ * @slot loading - Shown until the first snapshot arrives (default: "Loading…").
+ * @slot empty - Shown when no record matches (default: "No records.").
+ * @slot error - Shown above the error message when the list cannot show data.
+ *
+ * @csspart base - The wrapper of everything below.
+ * @csspart list - The list (`role="list"`).
+ * @csspart item - One record (a list item); `data-id` holds the record's id.
+ * @csspart changed - An item that changed a moment ago; also has `data-changed="added|modified"`.
+ * @csspart fields - The default rendering of a record: a description list.
+ * @csspart field - One field of the default rendering (`field-name` and `field-value` inside).
+ * @csspart field-name - A field's path in the default rendering.
+ * @csspart field-value - A field's value in the default rendering.
+ * @csspart loading - The loading state.
+ * @csspart empty - The empty state.
+ * @csspart error - The error state (`role="alert"`).
+ * @csspart error-message - The message that says what is wrong.
+ * @csspart announcer - The visually hidden polite live region (with `announce`).
+ *
+ * @cssprop --live-color - Text color.
+ * @cssprop --live-muted-color - Color of the loading and empty states and of field names.
+ * @cssprop --live-error-color - Color of the error state.
+ * @cssprop --live-gap - Space between items.
+ * @cssprop --live-item-padding - Padding of each item.
+ * @cssprop --live-item-border - Border below each item.
+ * @cssprop --live-highlight-color - Background a changed item flashes with.
+ * @cssprop --live-highlight-duration - How long the flash fades (no flash under `prefers-reduced-motion`).
+ *
+ * @fires live-change - A snapshot or a batch was applied and rendered (`detail`: `{reason, added, modified, removed, records}`).
+ * @fires live-status - The connection's state changed (`detail`: `{state, retryInMs?, at, lastError?}`).
+ * @fires live-error - The list cannot show data: invalid attribute, no connection, refused (`detail`: `{source, name, message, code?}`).
+ */
+export class LiveRecordListElement extends LitElement {
+  static override styles = styles;
+
+  /** The object whose records to show, e.g. `orders`. Required. */
+  @property() object: string | undefined;
+
+  /** Filter as JSON, object form `{"status":"pending"}` or list form `[["total",">=",100]]`; as a property, also the parsed value. */
+  @property() where: string | Where | undefined;
+
+  /** Sort keys, comma-separated, `-` for descending: `-createdAt, title`. Default: by id. */
+  @property() sort: string | readonly string[] | undefined;
+
+  /** Fields to fetch and show (dotted paths, comma-separated). Default: all. */
+  @property() fields: string | readonly string[] | undefined;
+
+  /** Most records shown, 1 to 1000. Default: every match, up to the 10 000 a snapshot holds. */
+  @property({ type: Number }) limit: number | undefined;
+
+  /** Only hear of these writes: `create`, `update`, `delete` (comma-separated). Default: all. */
+  @property() operations: string | readonly string[] | undefined;
+
+  /** The API's base URL, when not inside a `<live-connection>` (with `api-key`). */
+  @property() url: string | undefined;
+
+  /** The key, when not inside a `<live-connection>` (with `url`). */
+  @property({ attribute: 'api-key' }) apiKey: string | undefined;
+
+  /** Locale for `data-format`; default: the nearest `lang`, else the browser's. */
+  @property() locale: string | undefined;
+
+  /** Announce additions and removals in a polite live region. */
+  @property({ type: Boolean }) announce = false;
+
+  /** How long a changed item stays marked `changed`, in ms; 0 turns marking off. */
+  @property({ type: Number }) highlight = 1500;
+
+  /** Renders one record (a Lit template or a DOM node); wins over the `<template>`. */
+  @property({ attribute: false }) renderItem: ItemRenderer | undefined;
+
+  /** Turns a change into the live region's text (default: "2 added, 1 removed."). */
+  @property({ attribute: false }) announcer: ChangeAnnouncer | undefined;
+
+  private readonly query = new LiveQueryController(this);
+
+  /** The records shown, in display order (read-only). */
+  get records(): readonly LiveRecord[] {
+    return this.query.records;
+  }
+
+  override render() {
+    const template = this.querySelector<HTMLTemplateElement>(':scope > template');
+    const binder = template ? templateBinder(template) : undefined;
+    const options: RecordRenderOptions = {
+      renderItem: this.renderItem,
+      binder,
+      fields: this.query.fields,
+      locale: resolveLocale(this, this.locale),
+    };
+    const busy = this.query.state === 'loading' || this.query.resyncing;
+    return html`<div part="base" aria-busy=${busy ? 'true' : 'false'}>
+      ${binder?.styles ?? nothing} ${this.renderBody(options)}
+      ${
+        this.announce
+          ? html`<div part="announcer" class="visually-hidden" aria-live="polite">
+              ${this.query.announcement}
+            </div>`
+          : nothing
+      }
+    </div>`;
+  }
+
+  private renderBody(options: RecordRenderOptions): TemplateResult {
+    // New attributes keep the old records on screen (aria-busy) until the new snapshot.
+    if (this.query.state === 'loading' && this.records.length === 0) return renderLoading();
+    if (this.query.state === 'error') return renderError(this.query.error?.message ?? '');
+    if (this.records.length === 0) return renderEmpty('No records.');
+    const { renderItem, binder, fields, locale } = options;
+    return html`<ul part="list" role="list">
+      ${keyedList(this.records, {
+        key: (record) => record.id,
+        stamp: (record) => this.query.highlights.get(record.id),
+        deps: [renderItem, binder, fields, locale],
+        template: (record) => this.renderRow(record, options),
+      })}
+    </ul>`;
+  }
+
+  private renderRow(record: LiveRecord, options: RecordRenderOptions): TemplateResult {
+    const mark = this.query.highlights.get(record.id);
+    return html`<li
+      part=${mark ? 'item changed' : 'item'}
+      data-id=${record.id}
+      data-changed=${mark ?? nothing}
+    >
+      ${renderRecord(record, options)}
+    </li>`;
+  }
+}
+
+defineElement('live-record-list', LiveRecordListElement);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'live-record-list': LiveRecordListElement;
+  }
+}

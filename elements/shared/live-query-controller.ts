@@ -1,0 +1,161 @@
+/**
+ * The controller behind `<live-record-list>`: a live query. It subscribes with a snapshot window
+ * (`limit`, `sort`) and the `where`/`operations` filter, then keeps a `RecordWindow` true through
+ * every batch: applied in place, keyed by id, sorted, limited, one render per batch. When the
+ * window loses records it cannot refill from what it knows, it asks for a fresh snapshot.
+ */
+import {
+  PROTOCOL_BOUNDS,
+  compileSort,
+  type Filter,
+  type RecordEvent,
+  type SubscribedMessage,
+  type LiveRecord,
+  type Where,
+} from '../../protocol/index.js';
+import type { SubscriptionRequest } from '../connection/index.js';
+import { announceChange, type ChangeAnnouncer } from './announce-change.js';
+import { ChangeHighlights } from './change-highlights.js';
+import type { ConnectionHost } from './connection-resolver.js';
+import type { LiveChangeDetail } from './live-element-event.js';
+import {
+  parseFields,
+  parseLimit,
+  parseObject,
+  parseOperations,
+  parseSort,
+  parseWhere,
+} from './parse-attributes.js';
+import { RecordWindow, type RecordComparator } from './record-window.js';
+import { SubscriptionController } from './subscription-controller.js';
+
+/** The host of a `LiveQueryController`: the attributes of a live query. */
+export type LiveQueryHost = ConnectionHost & {
+  object: string | undefined;
+  where: string | Where | undefined;
+  sort: string | readonly string[] | undefined;
+  fields: string | readonly string[] | undefined;
+  limit: number | undefined;
+  operations: string | readonly string[] | undefined;
+  /** How long changed records stay marked, in ms (0: never marked). */
+  highlight: number;
+  /** Turns a change into the text of the live region. */
+  announcer: ChangeAnnouncer | undefined;
+};
+
+type QueryPlan = {
+  request: SubscriptionRequest;
+  compare: RecordComparator;
+  limit: number | undefined;
+  fields: string[] | undefined;
+};
+
+/** Holds a live query's records and keeps them in step with the server. */
+export class LiveQueryController extends SubscriptionController<QueryPlan> {
+  /** Records that changed a moment ago, for the highlight. */
+  readonly highlights: ChangeHighlights;
+  /** The text of the polite live region after the last batch. */
+  announcement = '';
+  /** The fields the element asked for (for the default rendering); `undefined`: all. */
+  fields: readonly string[] | undefined;
+  /** A fresh snapshot has been asked for and not arrived yet. */
+  resyncing = false;
+  private window = new RecordWindow(compileSort(undefined), PROTOCOL_BOUNDS.maxSnapshotRecords);
+  /** The plan of a subscription whose snapshot has not arrived yet. */
+  private next: QueryPlan | undefined;
+  private toggle = false;
+
+  constructor(protected override readonly host: LiveQueryHost) {
+    super(host);
+    this.highlights = new ChangeHighlights(() => host.requestUpdate());
+  }
+
+  /** The records shown, in order. */
+  get records(): readonly LiveRecord[] {
+    return this.window.records;
+  }
+
+  override hostDisconnected(): void {
+    super.hostDisconnected();
+    this.highlights.clear();
+  }
+
+  protected inputs(): readonly unknown[] {
+    const { object, where, sort, fields, limit, operations } = this.host;
+    return [object, where, sort, fields, limit, operations];
+  }
+
+  protected plan(): QueryPlan {
+    const channel = parseObject(this.host.object);
+    const where = parseWhere(this.host.where);
+    const sort = parseSort(this.host.sort);
+    const fields = parseFields(this.host.fields);
+    const limit = parseLimit(this.host.limit);
+    const operations = parseOperations(this.host.operations);
+
+    const request: SubscriptionRequest = { channel };
+    const filter: Filter = {};
+    if (where !== undefined) filter.where = where;
+    if (operations !== undefined) filter.operations = operations;
+    if (Object.keys(filter).length > 0) request.filter = filter;
+    // The window is sorted here too, so the sort fields must come along with a projection.
+    if (fields)
+      request.fields = [...new Set([...fields, ...(sort ?? []).map((key) => key.replace(/^-/, ''))])];
+    const snapshot: { limit?: number; sort?: string[] } = {};
+    if (limit !== undefined) snapshot.limit = limit;
+    if (sort !== undefined) snapshot.sort = sort;
+    request.snapshot = Object.keys(snapshot).length > 0 ? snapshot : true;
+    return { request, compare: compileSort(sort), limit, fields };
+  }
+
+  /** A new subscription: the records shown stay (marked busy) until its snapshot replaces them. */
+  protected begin(plan: QueryPlan): void {
+    this.next = plan;
+    this.resyncing = false;
+  }
+
+  protected onSnapshot(message: SubscribedMessage): LiveChangeDetail {
+    if (this.next) {
+      const { compare, limit, fields } = this.next;
+      this.window = new RecordWindow(compare, limit ?? PROTOCOL_BOUNDS.maxSnapshotRecords);
+      this.fields = fields;
+      this.highlights.clear();
+      this.announcement = '';
+      this.next = undefined;
+    }
+    this.window.reset(message.snapshot ?? [], message.truncated ?? false);
+    this.resyncing = false;
+    return { reason: 'snapshot', added: [], modified: [], removed: [], records: this.window.records };
+  }
+
+  protected onRecordEvents(events: RecordEvent[]): LiveChangeDetail | undefined {
+    const { added, modified, removed, needsResync } = this.window.apply(events);
+    if (needsResync && !this.resyncing) {
+      this.resyncing = true;
+      this.resync();
+    }
+    if (added.length + modified.length + removed.length === 0) return undefined;
+    this.highlights.durationMs = this.host.highlight;
+    this.highlights.mark(
+      added.map((record) => record.id),
+      'added',
+    );
+    this.highlights.mark(
+      modified.map((record) => record.id),
+      'modified',
+    );
+    const detail: LiveChangeDetail = {
+      reason: 'events',
+      added,
+      modified,
+      removed,
+      records: this.window.records,
+    };
+    // A trailing no-break space on every other announcement: screen readers skip a repeat of
+    // the very same text, and "1 added." twice in a row is two changes.
+    const text = (this.host.announcer ?? announceChange)(detail);
+    this.toggle = !this.toggle;
+    this.announcement = text && (this.toggle ? text : `${text}\u00a0`);
+    return detail;
+  }
+}

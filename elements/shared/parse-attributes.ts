@@ -1,0 +1,139 @@
+/**
+ * Parsing of the attribute values that describe a subscription (`object`, `where`, `sort`,
+ * `fields`, `limit`, `operations`, `record-id`). Each `parse…` returns the value the protocol
+ * wants, or throws an `AttributeError` whose message names the attribute and says what is wrong
+ * and how to write it. Values are validated with the protocol's own schemas, so an element
+ * refuses exactly what the server would refuse, before anything is sent.
+ *
+ * List attributes (`sort`, `fields`, `operations`) take names separated by commas and/or blanks
+ * (`sort="-createdAt, name"`); as properties they also take an array.
+ */
+import {
+  FieldsSchema,
+  SortSchema,
+  WhereSchema,
+  PROTOCOL_BOUNDS,
+  describeIssues,
+  normalizeOperation,
+  parseChannel,
+  recordsChannel,
+  toIssues,
+  type Operation,
+  type Where,
+} from '../../protocol/index.js';
+
+/** An attribute value an element cannot use; `attribute` is its name as written in HTML. */
+export class AttributeError extends Error {
+  constructor(
+    readonly attribute: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AttributeError';
+  }
+}
+
+/** Splits a list attribute on commas and blanks; arrays pass through. */
+function splitList(value: string | readonly string[]): string[] {
+  if (typeof value !== 'string') return [...value];
+  return value.split(/[\s,]+/).filter((item) => item !== '');
+}
+
+/** `object`: required, one object name (no `*`). Returns its records channel. */
+export function parseObject(object: string | undefined): string {
+  if (!object) {
+    throw new AttributeError(
+      'object',
+      'object is required: the name of the records to show, e.g. object="orders"',
+    );
+  }
+  const channel = parseChannel(recordsChannel(object));
+  if ('error' in channel) throw new AttributeError('object', `object: ${channel.error}`);
+  if (channel.wildcard) throw new AttributeError('object', 'object must name one object, not "*"');
+  return recordsChannel(object);
+}
+
+/**
+ * `where`: JSON text in either form of PROTOCOL.md section 4 (`{"status":"pending"}` or
+ * `[["total", ">=", 100]]`), or, as a property, the parsed value. Empty means no filter.
+ */
+export function parseWhere(where: string | Where | undefined): Where | undefined {
+  if (where === undefined || where === null || where === '') return undefined;
+  let value: unknown = where;
+  if (typeof where === 'string') {
+    try {
+      value = JSON.parse(where);
+    } catch (error) {
+      throw new AttributeError(
+        'where',
+        `where is not valid JSON (${(error as Error).message}); write it like where='{"status":"pending"}'`,
+      );
+    }
+  }
+  const result = WhereSchema.safeParse(value);
+  if (!result.success) {
+    throw new AttributeError('where', `where is invalid: ${describeIssues(toIssues(result.error))}`);
+  }
+  return result.data;
+}
+
+/** `sort`: field paths, `-` in front for descending (`sort="-createdAt, name"`). Empty means by id. */
+export function parseSort(sort: string | readonly string[] | undefined): string[] | undefined {
+  if (sort === undefined || sort === null) return undefined;
+  const keys = splitList(sort);
+  if (keys.length === 0) return undefined;
+  const result = SortSchema.safeParse(keys);
+  if (!result.success) {
+    throw new AttributeError('sort', `sort is invalid: ${describeIssues(toIssues(result.error))}`);
+  }
+  return result.data;
+}
+
+/** `fields`: the field paths to fetch and show (`fields="title, customer.name"`). Empty means all. */
+export function parseFields(fields: string | readonly string[] | undefined): string[] | undefined {
+  if (fields === undefined || fields === null) return undefined;
+  const paths = splitList(fields);
+  if (paths.length === 0) return undefined;
+  const result = FieldsSchema.safeParse(paths);
+  if (!result.success) {
+    throw new AttributeError('fields', `fields is invalid: ${describeIssues(toIssues(result.error))}`);
+  }
+  return result.data;
+}
+
+/** `limit`: how many records to show at most, 1 to 1000 (the protocol's largest snapshot window). */
+export function parseLimit(limit: number | undefined): number | undefined {
+  if (limit === undefined || limit === null) return undefined;
+  const max = PROTOCOL_BOUNDS.maxSnapshotLimit;
+  if (!Number.isInteger(limit) || limit < 1 || limit > max) {
+    const got = Number.isNaN(limit) ? 'it is not a number' : `got ${limit}`;
+    throw new AttributeError('limit', `limit must be a whole number from 1 to ${max} (${got})`);
+  }
+  return limit;
+}
+
+/** `operations`: which writes to hear of (`create, update, delete`; `INSERT` … accepted). Empty means all. */
+export function parseOperations(operations: string | readonly string[] | undefined): Operation[] | undefined {
+  if (operations === undefined || operations === null) return undefined;
+  const names = splitList(operations);
+  if (names.length === 0) return undefined;
+  const result = new Set<Operation>();
+  for (const name of names) {
+    const operation = normalizeOperation(name);
+    if (operation === undefined) {
+      throw new AttributeError(
+        'operations',
+        `operations: "${name}" is not an operation; use create, update or delete (INSERT, UPDATE, DELETE are aliases)`,
+      );
+    }
+    result.add(operation);
+  }
+  return [...result];
+}
+
+/** `record-id`: required, the id of the one record to show. */
+export function parseRecordId(recordId: string | undefined): string {
+  if (!recordId) throw new AttributeError('record-id', 'record-id is required: the id of the record to show');
+  if (recordId.length > 256) throw new AttributeError('record-id', 'record-id is longer than 256 characters');
+  return recordId;
+}

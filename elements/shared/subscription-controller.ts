@@ -1,0 +1,237 @@
+/**
+ * The life of one element's subscription, shared by `LiveQueryController` and
+ * `LiveRecordController`: find the connection, subscribe in `hostConnected()`, follow attribute
+ * and connection changes before each render (`hostUpdate()`), release in `hostDisconnected()`.
+ *
+ * A change of attributes replaces the subscription atomically with `update()` (same id, the
+ * server swaps filter and snapshot in one step); a change of connection unsubscribes from the
+ * old one and subscribes on the new. Invalid attributes, a missing connection, a refused
+ * subscription and a denied key all end in the `error` state with a message, and `live-error`.
+ */
+import type { ReactiveController } from 'lit';
+import type { RecordEvent, SubscribedMessage } from '../../protocol/index.js';
+import type {
+  ConnectionStatus,
+  LiveConnection,
+  LiveSubscriptionHandle,
+  SubscriptionRequest,
+} from '../connection/index.js';
+import { ConnectionResolver, NO_CONNECTION_MESSAGE, type ConnectionHost } from './connection-resolver.js';
+import {
+  LiveChangeEvent,
+  LiveErrorEvent,
+  LiveStatusEvent,
+  emit,
+  type LiveChangeDetail,
+  type LiveErrorDetail,
+} from './live-element-event.js';
+import { AttributeError } from './parse-attributes.js';
+
+/** Where an element's data stands. */
+export const LOAD_STATES = {
+  /** Waiting for the first snapshot (or the snapshot of new attributes). */
+  loading: 'loading',
+  /** Showing live data. */
+  ready: 'ready',
+  /** Cannot show data: see `error`. */
+  error: 'error',
+} as const;
+
+/** One of `LOAD_STATES`. */
+export type LoadState = (typeof LOAD_STATES)[keyof typeof LOAD_STATES];
+
+/** What a subclass derives from its host's attributes: at least the subscription request. */
+export type SubscriptionPlan = { request: SubscriptionRequest };
+
+/** Base of the data controllers; `P` is what the subclass needs to hold the subscription's state. */
+export abstract class SubscriptionController<P extends SubscriptionPlan> implements ReactiveController {
+  /** Where the data stands. */
+  state: LoadState = LOAD_STATES.loading;
+  /** Why `state` is `error`. */
+  error: LiveErrorDetail | undefined;
+  /** The connection's state, as last heard. */
+  status: ConnectionStatus | undefined;
+
+  private readonly resolver: ConnectionResolver;
+  private connection: LiveConnection | undefined;
+  private handle: LiveSubscriptionHandle | undefined;
+  private stopStatus: (() => void) | undefined;
+  private lastInputs: readonly unknown[] | undefined;
+  private lastTarget: LiveConnection | string | undefined;
+  private requestJson: string | undefined;
+
+  constructor(protected readonly host: ConnectionHost) {
+    // The resolver's context consumer must be added first: it asks for the provider's value in
+    // its own hostConnected(), just before ours runs.
+    this.resolver = new ConnectionResolver(host);
+    host.addController(this);
+  }
+
+  /** The host values the subscription depends on; a change of any (by identity) re-plans it. */
+  protected abstract inputs(): readonly unknown[];
+  /** Derives the plan from the host's values; throws `AttributeError` on an invalid one. No side effects. */
+  protected abstract plan(): P;
+  /** Clears the state for a new plan (new subscription or new attributes). */
+  protected abstract begin(plan: P): void;
+  /** A snapshot replaced the state; returns the change to report. */
+  protected abstract onSnapshot(message: SubscribedMessage): LiveChangeDetail;
+  /** A batch of record events arrived; returns the change to report, or nothing. */
+  protected abstract onRecordEvents(events: RecordEvent[]): LiveChangeDetail | undefined;
+
+  hostConnected(): void {
+    this.sync(false);
+  }
+
+  hostUpdate(): void {
+    this.sync(true);
+  }
+
+  hostDisconnected(): void {
+    this.release();
+    this.resolver.forget();
+    this.lastInputs = undefined;
+    this.lastTarget = undefined;
+  }
+
+  /** Asks for a fresh snapshot of the same subscription. */
+  protected resync(): void {
+    this.handle?.resync();
+  }
+
+  /** Fires `live-change` once the host has rendered the change. */
+  protected reportChange(detail: LiveChangeDetail): void {
+    this.host.requestUpdate();
+    void this.host.updateComplete.then(() => emit(this.host, new LiveChangeEvent(detail)));
+  }
+
+  /**
+   * Brings the subscription in line with the host. Before the first render (`final` false) only
+   * a complete, valid configuration subscribes; anything else waits for that render, since a
+   * script may still be setting properties and a `<live-connection>` upgraded later may still
+   * answer. From then on, problems are shown.
+   */
+  private sync(final: boolean): void {
+    const inputs = this.inputs();
+    const resolved = this.resolver.resolve();
+    const target = resolved && ('connection' in resolved ? resolved.connection : resolved.error.message);
+    if (this.lastInputs && sameValues(inputs, this.lastInputs) && target === this.lastTarget) return;
+
+    let plan: P | AttributeError;
+    try {
+      plan = this.plan();
+    } catch (error) {
+      if (!(error instanceof AttributeError)) throw error;
+      plan = error;
+    }
+    if (!final && (plan instanceof AttributeError || resolved === undefined || 'error' in resolved)) return;
+    this.lastInputs = inputs;
+    this.lastTarget = target;
+    if (plan instanceof AttributeError) {
+      this.fail({ source: 'attribute', name: 'bad_attribute', message: plan.message });
+      return;
+    }
+    if (resolved === undefined) {
+      this.fail({ source: 'connection', name: 'no_connection', message: NO_CONNECTION_MESSAGE });
+      return;
+    }
+    if ('error' in resolved) {
+      this.fail({ source: 'connection', ...resolved.error });
+      return;
+    }
+
+    const json = JSON.stringify(plan.request);
+    if (this.handle && this.connection === resolved.connection) {
+      if (json === this.requestJson) return;
+      this.requestJson = json;
+      this.start(plan);
+      this.handle.update(plan.request);
+      return;
+    }
+    this.release();
+    const connection = resolved.connection;
+    this.connection = connection;
+    this.requestJson = json;
+    this.status = connection.status;
+    this.stopStatus = connection.onStatus((status) => this.onStatus(status));
+    this.start(plan);
+    try {
+      this.handle = connection.subscribe(plan.request, {
+        onSubscribed: (message) => this.onSubscribed(message),
+        onEvents: (events) => this.onEvents(events),
+        onError: (error) => this.fail({ source: 'subscription', ...error }),
+      });
+    } catch (error) {
+      // A connection closed for good (`close()`) refuses new subscriptions.
+      this.fail({ source: 'connection', name: 'closed', message: (error as Error).message });
+    }
+  }
+
+  private start(plan: P): void {
+    this.state = LOAD_STATES.loading;
+    this.error = undefined;
+    this.begin(plan);
+    this.host.requestUpdate();
+  }
+
+  private onSubscribed(message: SubscribedMessage): void {
+    if (message.resumed) {
+      // Resumed after a reconnect: the state is still right, and the missed events follow.
+      return;
+    }
+    const detail = this.onSnapshot(message);
+    this.state = LOAD_STATES.ready;
+    this.error = undefined;
+    this.reportChange(detail);
+  }
+
+  private onEvents(events: unknown[]): void {
+    // A records subscription only receives record events; the guard keeps the type honest.
+    const records = events.filter(isRecordEvent);
+    if (records.length === 0 || this.state !== LOAD_STATES.ready) return;
+    const detail = this.onRecordEvents(records);
+    if (detail) this.reportChange(detail);
+  }
+
+  private onStatus(status: ConnectionStatus): void {
+    this.status = status;
+    emit(this.host, new LiveStatusEvent(status));
+    if (status.state === 'denied') {
+      // Keep the subscription: the manager stops retrying on its own, the connection stays
+      // `denied` (it would go idle if its last subscription left) and, should it open again,
+      // the subscription is re-sent and its snapshot clears the error.
+      const error = status.lastError ?? { name: 'denied', message: 'the server refused the key' };
+      this.fail({ source: 'connection', ...error, message: `access denied: ${error.message}` }, false);
+      return;
+    }
+    this.host.requestUpdate();
+  }
+
+  /**
+   * Shows `error` and fires `live-error`; unless `release` is false, the subscription is
+   * released until something changes.
+   */
+  private fail(error: LiveErrorDetail, release = true): void {
+    if (release) this.release();
+    this.state = LOAD_STATES.error;
+    this.error = error;
+    this.host.requestUpdate();
+    emit(this.host, new LiveErrorEvent(error));
+  }
+
+  private release(): void {
+    this.handle?.unsubscribe();
+    this.handle = undefined;
+    this.stopStatus?.();
+    this.stopStatus = undefined;
+    this.connection = undefined;
+    this.requestJson = undefined;
+  }
+}
+
+function sameValues(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return a.length === b.length && a.every((value, i) => value === b[i]);
+}
+
+function isRecordEvent(event: unknown): event is RecordEvent {
+  return typeof event === 'object' && event !== null && 'change' in event && 'record' in event;
+}
