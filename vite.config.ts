@@ -1,6 +1,61 @@
-import { defineConfig } from 'vite';
+/**
+ * Vite config. `npm run build` (`vite build`) makes the script-tag bundle of every element, the
+ * connection manager and the schemas they need, lit included, from `elements/index.ts`:
+ *
+ * - `dist/catalyst-elements.js`: an ES module, `<script type="module" src=…>`;
+ * - `dist/catalyst-elements.iife.js`: a classic script, `<script src=…>`; its exports land on
+ *   `window.CatalystElements`.
+ *
+ * Each is one minified file that defines the elements when it runs. Decorators are the legacy
+ * ones (`experimentalDecorators` in tsconfig.json, TOOLCHAIN.md), which Vite's transform follows.
+ * The build ends with a line giving each bundle's minified and gzipped size.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { defineConfig, type Plugin } from 'vite';
 
-/** Vite config: library builds of the elements arrive with the elements (issue 5); today it only serves the repo. */
+const OUT_DIR = 'dist';
+const FILES = { es: 'catalyst-elements.js', iife: 'catalyst-elements.iife.js' } as const;
+
+/** Prints each bundle's minified and gzipped size once every output is written. */
+function bundleSize(): Plugin {
+  const kb = (bytes: number) => `${(bytes / 1000).toFixed(1)} kB`;
+  return {
+    name: 'catalyst-bundle-size',
+    apply: 'build',
+    closeBundle(error) {
+      if (error) return; // the build failed: Vite has said why
+      const sizes = Object.entries(FILES).map(([format, file]) => {
+        const code = readFileSync(join(OUT_DIR, file));
+        return `${format === 'es' ? 'ESM' : 'IIFE'} ${kb(code.length)} minified, ${kb(gzipSync(code, { level: 9 }).length)} gzipped`;
+      });
+      console.log(`\nScript-tag bundle: ${sizes.join('; ')}`);
+    },
+  };
+}
+
 export default defineConfig({
   server: { host: '127.0.0.1' },
+  plugins: [bundleSize()],
+  build: {
+    outDir: OUT_DIR,
+    emptyOutDir: true,
+    lib: {
+      entry: 'elements/index.ts',
+      name: 'CatalystElements',
+      formats: ['es', 'iife'],
+      fileName: (format) => (format === 'es' ? FILES.es : FILES.iife),
+    },
+    rolldownOptions: {
+      output: {
+        // A library build leaves an ES bundle's whitespace and `@__PURE__` marks for the next
+        // bundler; this one goes straight into a page, so both formats are minified in full.
+        minify: true,
+        comments: { annotation: false },
+        // Everything, lit included, in the one file.
+        codeSplitting: false,
+      },
+    },
+  },
 });

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Runs every suite of the project in turn — type check, lint, formatting, the Node tests, the
-// browser tests — streams their output, and ends with one line `N passed, N failed` summing them
-// all (what CI reads).
-// Usage: node scripts/test.mjs [--only static|node|browser]
+// bundle build, the browser tests — streams their output, and ends with one line `N passed,
+// N failed` summing them all (what CI reads).
+// Usage: node scripts/test.mjs [--only static|node|browser] (browser: the build, then the tests)
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -60,6 +60,8 @@ const suites = [
         Number(/^[ℹ#] cancelled (\d+)/m.exec(output)?.[1] ?? 0),
     }),
   },
+  // The script-tag bundle (vite.config.ts): test/browser/script-tag.test.ts loads it from dist/.
+  { name: 'build', kind: 'browser', command: 'npx', args: ['vite', 'build'] },
   {
     // web-test-runner in Chromium (web-test-runner.config.js). Its own counts sit in a progress bar
     // among terminal escapes and leave out files that failed to load, so the config's count
