@@ -68,8 +68,19 @@ export function emit(target: EventTarget, event: LiveElementEvent<unknown>): voi
   target.dispatchEvent(event);
 }
 
+// The events bubble and are composed, so `document` and `window` hear them too.
 declare global {
   interface HTMLElementEventMap {
+    'live-change': LiveChangeEvent;
+    'live-status': LiveStatusEvent;
+    'live-error': LiveErrorEvent;
+  }
+  interface DocumentEventMap {
+    'live-change': LiveChangeEvent;
+    'live-status': LiveStatusEvent;
+    'live-error': LiveErrorEvent;
+  }
+  interface WindowEventMap {
     'live-change': LiveChangeEvent;
     'live-status': LiveStatusEvent;
     'live-error': LiveErrorEvent;
