@@ -159,7 +159,10 @@ describe('no event lost or doubled', () => {
     await expectCaughtUp(page);
   });
 
-  it('across a slow-consumer close (4009) provoked by a burst of large writes', async () => {
+  it('across a slow-consumer close (4009) provoked by a burst of large writes', async function () {
+    // Megabytes must pile up past the kernel's socket buffers before the server sees a slow
+    // consumer: on a loaded two-core machine that takes longer than the default 10 s.
+    this.timeout(30_000);
     const page = await open({ maxBufferedBytes: 65_536 });
     // Large records, archived: the pending list never sees them; the full list does (its
     // template shows only the small fields), and every change to one is a large event.
