@@ -29,6 +29,7 @@ export interface SubscriptionOwner {
 export class EventParts {
   private common: string | undefined;
   private bodies: Map<string, string> | undefined;
+  private changed: Map<string, string[]> | undefined;
 
   constructor(readonly commit: Commit) {}
 
@@ -55,6 +56,14 @@ export class EventParts {
     return text;
   }
 
+  /** An update's `changedFields` as a projection sees them, computed once per projection. */
+  changedFor(sub: Subscription, commit: RecordCommit): string[] {
+    this.changed ??= new Map();
+    let changed = this.changed.get(sub.projectionKey);
+    if (changed === undefined) this.changed.set(sub.projectionKey, (changed = sub.projectedChanges(commit)));
+    return changed;
+  }
+
   /** The projected record part, serialized once per distinct projection. */
   recordPart(sub: Subscription, commit: RecordCommit): string {
     this.bodies ??= new Map();
@@ -63,7 +72,7 @@ export class EventParts {
       body = `"record":${JSON.stringify(sub.project(commit.record))}`;
       if (commit.operation === 'update') {
         if (commit.oldRecord) body += `,"oldRecord":${JSON.stringify(sub.project(commit.oldRecord))}`;
-        body += `,"changedFields":${JSON.stringify(sub.projectedChanges(commit))}`;
+        body += `,"changedFields":${JSON.stringify(this.changedFor(sub, commit))}`;
       }
       this.bodies.set(sub.projectionKey, body);
     }
@@ -134,7 +143,7 @@ export class Subscription {
   }
 
   /** What a record commit does to this subscription's result set, or null when it concerns it not. */
-  changeFor(commit: RecordCommit): Change | null {
+  changeFor(commit: RecordCommit, parts?: EventParts): Change | null {
     if (
       this.object !== undefined
         ? commit.object !== this.object
@@ -154,7 +163,11 @@ export class Subscription {
     }
     const change = classifyChange(before, after);
     // An update that touches no projected field and keeps the match is noise to this subscriber.
-    if (change === 'modified' && this.filterChanged && this.projectedChanges(commit).length === 0) {
+    if (
+      change === 'modified' &&
+      this.filterChanged &&
+      (parts ? parts.changedFor(this, commit) : this.projectedChanges(commit)).length === 0
+    ) {
       return null;
     }
     return change;
@@ -178,7 +191,7 @@ export class Subscription {
   private recordEvent(commit: RecordCommit, parts: EventParts): string | null {
     // The live fan-out only offers record commits to records channels, but a replay offers every commit.
     if (this.channel.kind !== 'records') return null;
-    const change = this.changeFor(commit);
+    const change = this.changeFor(commit, parts);
     if (change === null) return null;
     return `{"seq":${commit.seq},"sub":${this.idJson},"change":"${change}",${parts.commonPart()},${parts.recordPart(this, commit)}}`;
   }
