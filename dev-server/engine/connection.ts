@@ -7,7 +7,6 @@ import {
   CODE,
   PROTOCOL_BOUNDS,
   PROTOCOL_NAME,
-  WhereError,
   codeName,
   parseChannel,
   parseClientMessage,
@@ -25,7 +24,10 @@ import type { Flushable } from './flush-scheduler.js';
 import { newConnectionId } from './ids.js';
 import type { EngineSocket, FrameInfo, Transport } from './socket.js';
 import { checkStoredValue } from './stored-value.js';
-import { Subscription, type SubscriptionOwner } from './subscription.js';
+import { compileSubscription } from './compile-subscription.js';
+import { EventQueue } from './event-queue.js';
+import { RequestError } from './request-error.js';
+import type { Subscription, SubscriptionOwner } from './subscription.js';
 
 const CLOSE_REASONS: Partial<Record<CodeName, string>> = {
   token_expired: 'token expired',
@@ -38,26 +40,13 @@ const CLOSE_REASONS: Partial<Record<CodeName, string>> = {
   message_too_big: 'frame over maxMessageBytes',
 };
 
-/** A refusal answered with an `error` message for one request. */
-class RequestError extends Error {
-  constructor(
-    readonly code: CodeName,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-  }
-}
-
 /** One connection's state machine. Create through the engine. */
 export class Connection implements SubscriptionOwner, Flushable {
   readonly connectionId = newConnectionId();
   private key: KeyRecord | undefined;
   private env: Environment | undefined;
   private readonly subs = new Map<string, Subscription>();
-  private pendingJson: string[] = [];
-  private pendingSub: Subscription[] = [];
-  private pendingSeq: number[] = [];
+  private readonly queue = new EventQueue();
   private scheduled = false;
   flushGeneration = 0;
   private state: 'authenticating' | 'open' | 'closed' = 'authenticating';
@@ -181,51 +170,8 @@ export class Connection implements SubscriptionOwner, Flushable {
         `at most ${this.core.limits.maxSubscriptions} subscriptions per connection; unsubscribe one first`,
       );
     }
-    const channel = parseChannel(spec.channel);
-    if ('error' in channel) throw new RequestError('channel_unavailable', channel.error);
-    let readable: ReadonlySet<string> | undefined;
-    if (channel.kind === 'records') {
-      if (channel.wildcard) {
-        if (spec.snapshot) {
-          throw new RequestError('bad_request', 'a snapshot needs one object: subscribe to records:<object>');
-        }
-        readable = key.readable;
-      } else {
-        if (!env.hasObject(channel.name)) {
-          throw new RequestError('channel_unavailable', `unknown object "${channel.name}"`);
-        }
-        if (key.readable && !key.readable.has(channel.name)) {
-          throw new RequestError('scope_denied', `this key may not read "${channel.name}"`);
-        }
-      }
-      if (spec.meta !== undefined)
-        throw new RequestError('bad_request', 'meta applies to presence channels only');
-    } else {
-      for (const field of ['filter', 'fields', 'snapshot'] as const) {
-        if (spec[field] !== undefined && spec[field] !== false) {
-          throw new RequestError('bad_request', `${field} applies to records channels only`);
-        }
-      }
-      if (channel.kind === 'events' && spec.meta !== undefined) {
-        throw new RequestError('bad_request', 'meta applies to presence channels only');
-      }
-      if (channel.kind === 'presence') checkStoredValue(spec.meta ?? {}, 'meta');
-      if (channel.kind === 'presence' && jsonBytes(spec.meta ?? {}) > PROTOCOL_BOUNDS.maxPresenceMetaBytes) {
-        throw new RequestError(
-          'bad_request',
-          `meta is over ${PROTOCOL_BOUNDS.maxPresenceMetaBytes} bytes of JSON`,
-        );
-      }
-    }
-    let sub: Subscription;
-    try {
-      sub = new Subscription(spec, channel, this, readable);
-    } catch (error) {
-      if (error instanceof WhereError) {
-        throw new RequestError('bad_request', `filter.where: ${error.message}`, { path: error.path });
-      }
-      throw error;
-    }
+    const sub = compileSubscription(spec, key, env, this);
+    const channel = sub.channel;
 
     const old = this.subs.get(spec.id);
     if (old) this.drop(old); // atomic replace: nothing of the old one follows the new `subscribed`
@@ -300,12 +246,7 @@ export class Connection implements SubscriptionOwner, Flushable {
     this.subs.delete(sub.id);
     env.detach(sub);
     if (sub.channel.kind === 'presence') env.leave(sub.channel.name, sub, sub.member());
-    if (this.pendingSub.includes(sub)) {
-      const keep = this.pendingSub.map((s) => s !== sub);
-      this.pendingJson = this.pendingJson.filter((_, i) => keep[i]);
-      this.pendingSeq = this.pendingSeq.filter((_, i) => keep[i]);
-      this.pendingSub = this.pendingSub.filter((_, i) => keep[i]);
-    }
+    this.queue.dropOf(sub);
   }
 
   // ---- events out ----------------------------------------------------------------------------
@@ -313,10 +254,8 @@ export class Connection implements SubscriptionOwner, Flushable {
   /** Queues an event of one of this connection's subscriptions (called by the fan-out). */
   enqueue(sub: Subscription, json: string, seq: number): void {
     if (this.state !== 'open') return;
-    this.pendingJson.push(json);
-    this.pendingSub.push(sub);
-    this.pendingSeq.push(seq);
-    if (this.pendingJson.length >= this.core.limits.maxBatchEvents) this.flush();
+    this.queue.push(sub, json, seq);
+    if (this.queue.length >= this.core.limits.maxBatchEvents) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
       this.core.scheduler.schedule(this);
@@ -332,12 +271,8 @@ export class Connection implements SubscriptionOwner, Flushable {
   flush(): void {
     this.scheduled = false;
     this.flushGeneration++;
-    if (this.pendingJson.length === 0 || this.state !== 'open') return;
-    const json = this.pendingJson;
-    const seqs = this.pendingSeq;
-    this.pendingJson = [];
-    this.pendingSub = [];
-    this.pendingSeq = [];
+    if (this.queue.length === 0 || this.state !== 'open') return;
+    const { json, seqs } = this.queue.take();
     this.writeBatches(json, seqs);
   }
 
@@ -493,9 +428,7 @@ export class Connection implements SubscriptionOwner, Flushable {
       this.core.closed(this);
       this.audit('disconnect', { by: how.by, code: how.code });
     }
-    this.pendingJson = [];
-    this.pendingSub = [];
-    this.pendingSeq = [];
+    this.queue.take();
   }
 
   private after(ms: number, fn: () => void): void {
@@ -527,8 +460,4 @@ function byteLengthOver(text: string, max: number): boolean {
   if (text.length > max) return true; // UTF-8 never takes fewer bytes than UTF-16 code units
   if (text.length * 3 <= max) return false;
   return utf8.encode(text).length > max;
-}
-
-function jsonBytes(value: unknown): number {
-  return utf8.encode(JSON.stringify(value)).length;
 }
