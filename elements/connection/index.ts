@@ -1,5 +1,5 @@
 /** The connection manager's public API (the package's `./connection` entry). */
-export { backoff, type BackoffOptions } from './backoff.js';
+export { backoff, retryDelay, type BackoffOptions } from './backoff.js';
 export { connect } from './connect.js';
 export {
   CONNECTION_STATES,

@@ -11,20 +11,17 @@
  */
 import ReconnectingWebSocket from 'reconnecting-websocket';
 import {
-  CLIENT_ACTIONS,
   CODE,
-  CODES,
   codeName,
-  PATHS,
   parseServerMessage,
   stringifyClientMessage,
   type ClientMessage,
   type LiveEvent,
   type ServerMessage,
   type WelcomeMessage,
-  type WsAuthResponse,
 } from '../../protocol/index.js';
-import { backoff, type BackoffOptions } from './backoff.js';
+import { retryDelay, type BackoffOptions } from './backoff.js';
+import { fetchToken } from './fetch-token.js';
 import type { ConnectionState, ConnectionStatus, LiveError } from './connection-status.js';
 import {
   SubscriptionEntry,
@@ -235,7 +232,7 @@ export class LiveConnection {
       if (stale()) return never(); // closed meanwhile: never resume
       this.attempt++;
       try {
-        const token = await this.fetchToken();
+        const token = await fetchToken(this.options.fetch, this.url, this.apiKey);
         if (stale()) return never();
         this.armWelcomeTimeout();
         const base = this.url.replace(/^http/, 'ws');
@@ -254,46 +251,7 @@ export class LiveConnection {
   }
 
   private delayBeforeAttempt(): number {
-    if (this.attempt === 0) return 0;
-    // The protocol's code table says what each close asks of a client (section 7).
-    const name = this.lastClose === undefined ? undefined : codeName(this.lastClose);
-    switch (name && CODES[name].action) {
-      case CLIENT_ACTIONS.renewNow:
-        return 0; // the token or session aged out: a new token now, no penalty
-      case CLIENT_ACTIONS.backoffMax:
-        return this.options.backoff.maxMs; // too many connections: do not add to the storm
-      default:
-        return backoff(this.attempt, this.options.backoff);
-    }
-  }
-
-  private async fetchToken(): Promise<WsAuthResponse> {
-    let response: Response;
-    try {
-      response = await this.options.fetch(`${this.url}${PATHS.wsAuth}`, {
-        headers: { authorization: `Bearer ${this.apiKey}` },
-      });
-    } catch (error) {
-      throw {
-        name: 'network',
-        message: `cannot reach ${this.url}: ${(error as Error).message}`,
-      } satisfies LiveError;
-    }
-    if (!response.ok) {
-      let message = `ws-auth answered HTTP ${response.status}`;
-      try {
-        const body = (await response.json()) as { error?: { message?: string } };
-        if (body.error?.message) message = body.error.message;
-      } catch {
-        // not JSON: keep the status line
-      }
-      throw {
-        code: response.status,
-        name: response.status === 401 ? 'unauthorized' : 'http_error',
-        message,
-      } satisfies LiveError;
-    }
-    return (await response.json()) as WsAuthResponse;
+    return this.attempt === 0 ? 0 : retryDelay(this.lastClose, this.attempt, this.options.backoff);
   }
 
   private onFrame(text: string): void {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULTS, backoff } from '../../elements/connection/index.js';
+import { DEFAULTS, backoff, retryDelay } from '../../elements/connection/index.js';
 
 const SMALL = { minMs: 20, maxMs: 200, factor: 2 };
 const highest = () => 1 - Number.EPSILON;
@@ -67,5 +67,32 @@ describe('backoff()', () => {
       backoff(attempt, DEFAULTS.backoff, highest),
     );
     assert.deepEqual(ceilingsOfDefault, [1000, 2000, 4000, 8000, 16_000, 30_000, 30_000]);
+  });
+});
+
+describe('retryDelay', () => {
+  const options = { minMs: 20, maxMs: 200, factor: 2 };
+
+  it('retries at once after 4001, whatever the attempt', () => {
+    assert.equal(
+      retryDelay(4001, 5, options, () => 0.9),
+      0,
+    );
+  });
+
+  it('waits the maximum after 4008', () => {
+    assert.equal(
+      retryDelay(4008, 1, options, () => 0),
+      200,
+    );
+  });
+
+  it('backs off with jitter after any other close, and when no close was seen', () => {
+    for (const code of [4002, 4009, 4011, 1001, 1006, undefined]) {
+      assert.equal(
+        retryDelay(code, 3, options, () => 0.5),
+        backoff(3, options, () => 0.5),
+      );
+    }
   });
 });
