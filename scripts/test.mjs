@@ -52,6 +52,7 @@ const suites = [
       ...testFiles('test/protocol'),
       ...testFiles('test/dev-server'),
       ...testFiles('test/elements'),
+      ...testFiles('test/mock'),
     ],
     counts: (output) => ({
       passed: Number(/^[ℹ#] pass (\d+)/m.exec(output)?.[1] ?? 0),

@@ -7,6 +7,7 @@ import {
   CODE,
   PATHS,
   type AuditType,
+  type CodeName,
   type Limits,
   type SubscriptionSpec,
   type WsAuthResponse,
@@ -237,6 +238,22 @@ export class Engine implements EngineCore {
     const left = (this.perClient.get(client) ?? 1) - 1;
     if (left > 0) this.perClient.set(client, left);
     else this.perClient.delete(client);
+  }
+
+  /**
+   * Closes every open connection (of one client, when given) from the server side with a protocol
+   * code, exactly as the engine closes one itself: audited, torn down, its client's quota freed.
+   * For transports and fakes that need a server-initiated close on demand — the browser mock's
+   * "expire the session" (4001), "deny" (4003) and "exceed the quota" (4008). Returns how many closed.
+   */
+  closeConnections(name: CodeName, options: { client?: string; reason?: string } = {}): number {
+    let count = 0;
+    for (const connection of [...this.connections]) {
+      if (options.client !== undefined && connection.client !== options.client) continue;
+      connection.close(name, options.reason);
+      count++;
+    }
+    return count;
   }
 
   /** Open connections, WebSocket and SSE. */

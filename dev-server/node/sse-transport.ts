@@ -1,11 +1,10 @@
 /**
- * Server-Sent Events glue (PROTOCOL.md section 6): each server message is one event whose
- * `event:` is its type, `data:` its JSON and `id:` its largest seq; pings become `:` comments;
- * a close becomes `event: close` and the end of the stream.
+ * Server-Sent Events glue (PROTOCOL.md section 6): writes the engine's frames, framed by
+ * `sse-format.ts`, on a Node response, and ends it on a close.
  */
 import type { ServerResponse } from 'node:http';
-import { codeName } from '../../protocol/index.js';
 import type { SseResponse } from '../engine/rest.js';
+import { formatSseClose, formatSseFrame } from '../engine/sse-format.js';
 
 /** Streams an admitted SSE answer on a Node response. */
 export function streamSse(answer: SseResponse, res: ServerResponse): void {
@@ -15,19 +14,12 @@ export function streamSse(answer: SseResponse, res: ServerResponse): void {
   const handle = answer.start({
     send(frame, info) {
       if (ended) return;
-      if (info.type === 'ping') {
-        res.write(': ping\n\n');
-        return;
-      }
-      res.write(
-        `event: ${info.type}\n${info.seq === undefined ? '' : `id: ${info.seq}\n`}data: ${frame}\n\n`,
-      );
+      res.write(formatSseFrame(frame, info));
     },
     close(code, reason) {
       if (ended) return;
       ended = true;
-      const name = codeName(code) ?? 'closed';
-      res.end(`event: close\ndata: ${JSON.stringify({ code, name, message: reason })}\n\n`);
+      res.end(formatSseClose(code, reason));
     },
     get bufferedAmount() {
       return res.writableLength;
