@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Runs every suite of the project in turn — type check, lint, formatting, the Node tests, the
-// bundle build, the browser tests — streams their output, and ends with one line `N passed,
-// N failed` summing them all (what CI reads).
-// Usage: node scripts/test.mjs [--only static|node|browser] (browser: the build, then the tests)
+// bundle build, the browser tests, the static Storybook — streams their output, and ends with one
+// line `N passed, N failed` summing them all (what CI reads).
+// Usage: node scripts/test.mjs [--only static|node|browser] (browser: the build, the tests, Storybook)
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -74,6 +74,18 @@ const suites = [
     counts: (output) => {
       const line = /Browser tests: (\d+) passed, (\d+) failed/.exec(output);
       // No count line: wtr did not get as far as running tests (no Chromium, a bad config).
+      return line ? { passed: Number(line[1]), failed: Number(line[2]) } : { passed: 0, failed: 1 };
+    },
+  },
+  {
+    // The static Storybook (scripts/storybook-check.mjs): built into a temporary folder, served on
+    // 127.0.0.1, every story and docs page opened in Chromium; one count per story or page.
+    name: 'storybook',
+    kind: 'browser',
+    command: process.execPath,
+    args: ['scripts/storybook-check.mjs'],
+    counts: (output) => {
+      const line = /Storybook: (\d+) passed, (\d+) failed/.exec(output);
       return line ? { passed: Number(line[1]), failed: Number(line[2]) } : { passed: 0, failed: 1 };
     },
   },
