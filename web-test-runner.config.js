@@ -6,23 +6,12 @@ import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { defaultReporter, summaryReporter } from '@web/test-runner';
 import { playwrightLauncher } from '@web/test-runner-playwright';
 import { tsImport } from 'tsx/esm/api';
+import { CHROMIUM_FLAGS, CHROMIUM_PATH } from './scripts/chromium.mjs';
 
 // The plugin and the reporter are TypeScript and start the TypeScript dev server: load them
 // through tsx, scoped to these imports, so wtr itself runs on plain Node.
 const { devServerPlugin } = await tsImport('./test/browser/support/dev-server-plugin.ts', import.meta.url);
 const { countReporter } = await tsImport('./test/browser/support/count-reporter.ts', import.meta.url);
-
-// Without the background-networking flags Chromium tries to reach the internet at every start;
-// as root it needs --no-sandbox (TOOLCHAIN.md).
-const FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 export default {
   files: 'test/browser/**/*.test.ts',
@@ -39,9 +28,9 @@ export default {
     playwrightLauncher({
       product: 'chromium',
       launchOptions: {
-        executablePath: process.env.CHROME_PATH || '/usr/bin/chromium',
+        executablePath: CHROMIUM_PATH,
         headless: true,
-        args: FLAGS,
+        args: CHROMIUM_FLAGS,
       },
     }),
   ],

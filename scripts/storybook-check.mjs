@@ -14,6 +14,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { chromium } from 'playwright-core';
+import { CHROMIUM_FLAGS, CHROMIUM_PATH } from './chromium.mjs';
 
 const argument = (name) =>
   process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
@@ -22,17 +23,6 @@ const CONCURRENCY = 3;
 const STORY_TIMEOUT_MS = 15_000;
 /** After the expected text shows, errors still arriving this soon count too. */
 const SETTLE_MS = 300;
-// Without the background-networking flags Chromium reaches for the internet at every start; as
-// root it needs --no-sandbox (TOOLCHAIN.md).
-const FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
@@ -167,9 +157,9 @@ const built = Date.now();
 
 const { server, url } = await serve(dir);
 const browser = await chromium.launch({
-  executablePath: process.env.CHROME_PATH || '/usr/bin/chromium',
+  executablePath: CHROMIUM_PATH,
   headless: true,
-  args: FLAGS,
+  args: CHROMIUM_FLAGS,
 });
 const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
 const entries = Object.values(index.entries).filter((entry) => !only || entry.id.includes(only));
