@@ -1,7 +1,9 @@
 import { css } from 'lit';
+import { visuallyHidden } from '../shared/shared-styles.js';
 
 /** Styles of `<live-status>`: a dot and a label, colored by state. */
 export default css`
+  ${visuallyHidden}
   :host {
     --live-status-gap: 0.4em;
     --live-status-dot-size: 0.6em;
@@ -43,17 +45,5 @@ export default css`
 
   [data-state='denied'] {
     --dot: var(--live-status-error-color);
-  }
-
-  .visually-hidden {
-    position: absolute;
-    width: 1px;
-    height: 1px;
-    margin: -1px;
-    padding: 0;
-    overflow: hidden;
-    clip: rect(0 0 0 0);
-    white-space: nowrap;
-    border: 0;
   }
 `;

@@ -5,8 +5,25 @@
  */
 import { css } from 'lit';
 
+/** Text for screen readers only (live regions, hidden labels): in every element's styles. */
+export const visuallyHidden = css`
+  .visually-hidden {
+    position: absolute;
+    width: 1px;
+    height: 1px;
+    margin: -1px;
+    padding: 0;
+    overflow: hidden;
+    clip: rect(0 0 0 0);
+    white-space: nowrap;
+    border: 0;
+  }
+`;
+
 /** Shared styles of `<live-record-list>` and `<live-record>`. */
 export const sharedStyles = css`
+  ${visuallyHidden}
+
   :host {
     --live-color: inherit;
     --live-muted-color: color-mix(in srgb, currentColor 60%, transparent);
@@ -72,17 +89,5 @@ export const sharedStyles = css`
   [part~='field-value'] {
     margin: 0;
     overflow-wrap: anywhere;
-  }
-
-  .visually-hidden {
-    position: absolute;
-    width: 1px;
-    height: 1px;
-    margin: -1px;
-    padding: 0;
-    overflow: hidden;
-    clip: rect(0 0 0 0);
-    white-space: nowrap;
-    border: 0;
   }
 `;
