@@ -1,6 +1,8 @@
 /**
  * Parsing and stringifying of wire messages. Both directions validate, so a malformed message is
- * caught where it is made as well as where it arrives (the graphql-ws way).
+ * caught where it is made as well as where it arrives (the graphql-ws way). The one exception is
+ * the dev server's engine, which serializes its typed messages and pre-serialized batches
+ * directly to keep fan-out cheap; every test client validates what it receives instead.
  */
 import * as z from 'zod/mini';
 import {

@@ -22,7 +22,7 @@ export class FlushScheduler {
     private readonly intervalMs: number,
   ) {}
 
-  /** Schedules a flush of `target`, returning the generation that deadline carries. */
+  /** Schedules a flush of `target` in `intervalMs`; an earlier deadline of it goes stale. */
   schedule(target: Flushable): void {
     const generation = ++target.flushGeneration;
     this.queue.push({ target, generation, due: this.clock.now() + this.intervalMs });
