@@ -10,25 +10,23 @@
  * ones (`experimentalDecorators` in tsconfig.json, TOOLCHAIN.md), which Vite's transform follows.
  * The build ends with a line giving each bundle's minified and gzipped size.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { defineConfig, type Plugin } from 'vite';
+import { kB, measure } from './scripts/bundle-size.js';
 
 const OUT_DIR = 'dist';
 const FILES = { es: 'catalyst-elements.js', iife: 'catalyst-elements.iife.js' } as const;
 
 /** Prints each bundle's minified and gzipped size once every output is written. */
 function bundleSize(): Plugin {
-  const kb = (bytes: number) => `${(bytes / 1000).toFixed(1)} kB`;
   return {
     name: 'catalyst-bundle-size',
     apply: 'build',
     closeBundle(error) {
       if (error) return; // the build failed: Vite has said why
       const sizes = Object.entries(FILES).map(([format, file]) => {
-        const code = readFileSync(join(OUT_DIR, file));
-        return `${format === 'es' ? 'ESM' : 'IIFE'} ${kb(code.length)} minified, ${kb(gzipSync(code, { level: 9 }).length)} gzipped`;
+        const { minified, gzipped } = measure(join(OUT_DIR, file));
+        return `${format === 'es' ? 'ESM' : 'IIFE'} ${kB(minified)} minified, ${kB(gzipped)} gzipped`;
       });
       console.log(`\nScript-tag bundle: ${sizes.join('; ')}`);
     },

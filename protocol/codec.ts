@@ -1,23 +1,19 @@
 /**
- * Parsing and stringifying of wire messages. Both directions validate, so a malformed message is
- * caught where it is made as well as where it arrives (the graphql-ws way). The one exception is
- * the dev server's engine, which serializes its typed messages and pre-serialized batches
- * directly to keep fan-out cheap; every test client validates what it receives instead.
+ * Parsing and stringifying of wire messages with zod. Both directions validate, so a malformed
+ * message is caught where it is made as well as where it arrives (the graphql-ws way). The one
+ * exception is the dev server's engine, which serializes its typed messages and pre-serialized
+ * batches directly to keep fan-out cheap; every test client validates what it receives instead.
+ * The browser reads server messages without zod: `readServerMessage` (read-server-message.ts),
+ * with the same contract.
  */
 import * as z from 'zod/mini';
+import { parseFrame, type CheckResult, type Issue, type ParseResult } from './issues.js';
 import {
   ClientMessageSchema,
   ServerMessageSchema,
   type ClientMessage,
   type ServerMessage,
 } from './messages.js';
-
-/** One problem found in a message, with the JSON path to it. */
-export type Issue = { path: (string | number)[]; message: string };
-
-/** What parsing a frame gives: the message, or a specific reason it was refused. */
-export type ParseResult<T> =
-  { ok: true; message: T } | { ok: false; error: string; issues: Issue[]; id?: string };
 
 /** Turns zod issues into plain `{path, message}` pairs (what error `details` carry). */
 export function toIssues(error: z.core.$ZodError): Issue[] {
@@ -27,43 +23,27 @@ export function toIssues(error: z.core.$ZodError): Issue[] {
   }));
 }
 
-/** One line naming the first problem, e.g. `filter.where.price: unknown operator "$regex"`. */
-export function describeIssues(issues: readonly Issue[]): string {
-  const first = issues[0];
-  if (!first) return 'invalid message';
-  const where = first.path.length ? `${first.path.join('.')}: ` : '';
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
-  return `${where}${first.message}${more}`;
+/** `schema` as a validator for `parseFrame`. */
+function checkWith<T>(schema: z.ZodMiniType<T>): (value: object) => CheckResult<T> {
+  return (value) => {
+    const result = schema.safeParse(value);
+    return result.success
+      ? { ok: true, message: result.data }
+      : { ok: false, issues: toIssues(result.error) };
+  };
 }
 
-function parseWith<T>(schema: z.ZodMiniType<T>, text: string): ParseResult<T> {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return { ok: false, error: 'frame is not valid JSON', issues: [] };
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { ok: false, error: 'a message must be a JSON object with a "type"', issues: [] };
-  }
-  const result = schema.safeParse(value);
-  if (result.success) return { ok: true, message: result.data };
-  const issues = toIssues(result.error);
-  const id = (value as { id?: unknown }).id;
-  const error = describeIssues(issues);
-  return typeof id === 'string' && id.length <= 64
-    ? { ok: false, error, issues, id }
-    : { ok: false, error, issues };
-}
+const checkClientMessage = checkWith(ClientMessageSchema);
+const checkServerMessage = checkWith(ServerMessageSchema);
 
 /** Parses and validates a frame a client sent. */
 export function parseClientMessage(text: string): ParseResult<ClientMessage> {
-  return parseWith(ClientMessageSchema, text);
+  return parseFrame(text, checkClientMessage);
 }
 
 /** Parses and validates a frame a server sent. */
 export function parseServerMessage(text: string): ParseResult<ServerMessage> {
-  return parseWith(ServerMessageSchema, text);
+  return parseFrame(text, checkServerMessage);
 }
 
 /** Validates and serializes a client message; throws on a message that breaks the contract. */

@@ -1,6 +1,6 @@
 /**
- * Close and error codes of PROTOCOL.md section 7, each with its name, when it happens and what a
- * client should do. A client's retry decision reads `action`; a server picks codes by name.
+ * Close and error codes of PROTOCOL.md section 7, each with its name, when it happens (its doc
+ * comment) and what a client should do. A client's retry decision reads `action`; a server picks codes by name.
  */
 
 /** What a client does on a code: the retry policy of the connection manager is derived from it. */
@@ -24,58 +24,30 @@ export type ClientAction = (typeof CLIENT_ACTIONS)[keyof typeof CLIENT_ACTIONS];
 
 /** Every code by name. */
 export const CODES = {
-  bad_request: {
-    code: 4000,
-    when: 'a frame is not JSON or not a valid message (error); the 11th within a minute closes with 1008',
-    action: CLIENT_ACTIONS.fix,
-  },
-  token_expired: {
-    code: 4001,
-    when: 'the ws-auth token was older than tokenTtlMs, or the session reached sessionTtlMs',
-    action: CLIENT_ACTIONS.renewNow,
-  },
-  token_invalid: {
-    code: 4002,
-    when: 'unknown or already-used token, no auth within 5 s, or a first frame that is not auth',
-    action: CLIENT_ACTIONS.renewWithBackoff,
-  },
-  scope_denied: {
-    code: 4003,
-    when: 'the key may not read that object or channel, or may not publish (error)',
-    action: CLIENT_ACTIONS.stop,
-  },
-  quota_exceeded: {
-    code: 4008,
-    when: 'more than maxConnectionsPerClient connections of one client (close), or more than maxSubscriptions on one connection (error)',
-    action: CLIENT_ACTIONS.backoffMax,
-  },
-  slow_consumer: {
-    code: 4009,
-    when: "the connection's unsent data passed maxBufferedBytes",
-    action: CLIENT_ACTIONS.reconnect,
-  },
-  channel_unavailable: {
-    code: 4010,
-    when: 'the object is not configured, or the channel name is malformed (error)',
-    action: CLIENT_ACTIONS.fix,
-  },
-  heartbeat_timeout: {
-    code: 4011,
-    when: 'no message from the client for 2 × heartbeatMs',
-    action: CLIENT_ACTIONS.reconnect,
-  },
-  going_away: { code: 1001, when: 'the server is shutting down', action: CLIENT_ACTIONS.reconnect },
-  policy_violation: { code: 1008, when: 'too many bad frames', action: CLIENT_ACTIONS.fix },
-  internal_error: {
-    code: 1011,
-    when: 'the server failed on a request (a server bug); the connection is closed rather than left inconsistent',
-    action: CLIENT_ACTIONS.reconnect,
-  },
-  message_too_big: {
-    code: 1009,
-    when: 'a client frame over maxMessageBytes',
-    action: CLIENT_ACTIONS.fix,
-  },
+  /** A frame is not JSON or not a valid message (error); the 11th within a minute closes with 1008. */
+  bad_request: { code: 4000, action: CLIENT_ACTIONS.fix },
+  /** The ws-auth token was older than tokenTtlMs, or the session reached sessionTtlMs. */
+  token_expired: { code: 4001, action: CLIENT_ACTIONS.renewNow },
+  /** Unknown or already-used token, no auth within 5 s, or a first frame that is not auth. */
+  token_invalid: { code: 4002, action: CLIENT_ACTIONS.renewWithBackoff },
+  /** The key may not read that object or channel, or may not publish (error). */
+  scope_denied: { code: 4003, action: CLIENT_ACTIONS.stop },
+  /** More than maxConnectionsPerClient connections of one client (close), or more than maxSubscriptions on one connection (error). */
+  quota_exceeded: { code: 4008, action: CLIENT_ACTIONS.backoffMax },
+  /** The connection's unsent data passed maxBufferedBytes. */
+  slow_consumer: { code: 4009, action: CLIENT_ACTIONS.reconnect },
+  /** The object is not configured, or the channel name is malformed (error). */
+  channel_unavailable: { code: 4010, action: CLIENT_ACTIONS.fix },
+  /** No message from the client for 2 × heartbeatMs. */
+  heartbeat_timeout: { code: 4011, action: CLIENT_ACTIONS.reconnect },
+  /** The server is shutting down. */
+  going_away: { code: 1001, action: CLIENT_ACTIONS.reconnect },
+  /** Too many bad frames. */
+  policy_violation: { code: 1008, action: CLIENT_ACTIONS.fix },
+  /** The server failed on a request (a server bug); the connection is closed rather than left inconsistent. */
+  internal_error: { code: 1011, action: CLIENT_ACTIONS.reconnect },
+  /** A client frame over maxMessageBytes. */
+  message_too_big: { code: 1009, action: CLIENT_ACTIONS.fix },
 } as const;
 
 /** A code's name, such as `token_expired`. */

@@ -1,21 +1,12 @@
 /**
- * The HTTP side of the protocol (PROTOCOL.md section 2): paths, response bodies and the error
- * body with its statuses.
+ * The HTTP side of the protocol (PROTOCOL.md section 2): response bodies and the error body with
+ * its statuses. The paths are in paths.ts, which the browser loads without zod.
  */
 import * as z from 'zod/mini';
 import { RecordSchema } from './messages.js';
 
-/** Paths of the HTTP API. */
-export const PATHS = {
-  wsAuth: '/api/users/ws-auth/',
-  websocket: '/ws/events/object-records/',
-  sse: '/sse/events/object-records/',
-  healthz: '/healthz',
-  /** `/api/objects/:object/records[/:id]` */
-  recordsPrefix: '/api/objects/',
-  /** `/api/events/:topic` */
-  eventsPrefix: '/api/events/',
-} as const;
+/** Also here for existing imports; browser code imports it from paths.ts, which loads no zod. */
+export { PATHS } from './paths.js';
 
 /** `GET /api/users/ws-auth/` 200 body: a one-time token. */
 export const WsAuthResponseSchema = z.strictObject({

@@ -5,10 +5,9 @@
  */
 import * as z from 'zod/mini';
 import { CHANGES } from './change.js';
-import { FieldsSchema } from './projection.js';
-import { SortSchema } from './sort.js';
-import { WhereSchema } from './where.js';
 import { PROTOCOL_BOUNDS } from './limits.js';
+import { normalizeOperation, OPERATIONS } from './operations.js';
+import { FieldsSchema, SortSchema, WhereSchema } from './query-schemas.js';
 
 /** The protocol name carried by `welcome`. */
 export const PROTOCOL_NAME = 'catalyst-realtime.v1';
@@ -19,25 +18,6 @@ const seqSchema = () => z.int().check(z.minimum(0));
 export const RecordSchema = z.looseObject({ id: z.string().check(z.minLength(1), z.maxLength(256)) });
 /** A stored record. */
 export type LiveRecord = z.infer<typeof RecordSchema>;
-
-/** The write that produced a record event. */
-export const OPERATIONS = ['create', 'update', 'delete'] as const;
-/** One of `OPERATIONS`. */
-export type Operation = (typeof OPERATIONS)[number];
-
-const OPERATION_ALIASES: Readonly<Record<string, Operation>> = {
-  create: 'create',
-  update: 'update',
-  delete: 'delete',
-  insert: 'create',
-};
-
-/** Maps an `operations` filter entry (any case; `INSERT`, `UPDATE`, `DELETE` accepted) to an operation. */
-export function normalizeOperation(name: string): Operation | undefined {
-  return Object.hasOwn(OPERATION_ALIASES, name.toLowerCase())
-    ? OPERATION_ALIASES[name.toLowerCase()]
-    : undefined;
-}
 
 const OperationNameSchema = z.string().check(
   z.refine((s) => normalizeOperation(s) !== undefined, {

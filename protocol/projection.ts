@@ -10,28 +10,36 @@
  * `customer.name`) means the whole prefix. Projected values are shared with the source record, not
  * copied: treat both as immutable.
  */
-import * as z from 'zod/mini';
+import type { Issue } from './issues.js';
 import { fieldPathError, isPlainObject, MAX_FIELD_PATH_LENGTH } from './json.js';
 
 /** The most entries one `fields` list may have. */
 export const MAX_FIELDS = 100;
 
-/** One entry of `fields`: a dotted field path, 1 to 256 characters, no forbidden segments. */
-export const FieldPathSchema = z.string().check(
-  z.minLength(1, 'a field path must not be empty'),
-  z.maxLength(MAX_FIELD_PATH_LENGTH, `a field path must be at most ${MAX_FIELD_PATH_LENGTH} characters`),
-  z.superRefine((path, ctx) => {
-    // Length problems are reported by the checks above; this one reports segments.
-    if (path.length === 0 || path.length > MAX_FIELD_PATH_LENGTH) return;
-    const problem = fieldPathError(path);
-    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, input: path });
-  }),
-);
+/** Why one entry of `fields` is invalid, or undefined. A JavaScript caller may pass a non-string. */
+function fieldEntryError(path: string): string | undefined {
+  if (typeof path !== 'string') return 'expected string';
+  if (path.length === 0) return 'a field path must not be empty';
+  if (path.length > MAX_FIELD_PATH_LENGTH) {
+    return `a field path must be at most ${MAX_FIELD_PATH_LENGTH} characters`;
+  }
+  return fieldPathError(path);
+}
 
-/** `fields`: the record fields to send, at most `MAX_FIELDS` of them. */
-export const FieldsSchema = z
-  .array(FieldPathSchema)
-  .check(z.maxLength(MAX_FIELDS, `at most ${MAX_FIELDS} fields`));
+/**
+ * Why `fields` is not a valid projection, as one issue, or `undefined` when it is: at most
+ * `MAX_FIELDS` entries, each a field path (`fieldPathError`) of 1 to 256 characters. Too many
+ * entries is reported first, then the first bad entry at its index. The check behind
+ * `FieldsSchema`, for callers without zod.
+ */
+export function fieldsError(fields: readonly string[]): Issue | undefined {
+  if (fields.length > MAX_FIELDS) return { path: [], message: `at most ${MAX_FIELDS} fields` };
+  for (let i = 0; i < fields.length; i++) {
+    const problem = fieldEntryError(fields[i] as string);
+    if (problem !== undefined) return { path: [i], message: problem };
+  }
+  return undefined;
+}
 
 /** One key to copy: the whole value (`children` undefined) or only some of its keys. */
 type Step = { key: string; children: Step[] | undefined };
@@ -99,7 +107,7 @@ const identity = (record: Record<string, unknown>): Record<string, unknown> => r
 /**
  * Compiles `fields` into a projection, once per subscription. With no `fields`, the projection is
  * the identity: it returns the very same record, without copying. Throws on a path that
- * `FieldPathSchema` would reject.
+ * `fieldsError` would reject.
  */
 export function compileProjection(
   fields: readonly string[] | undefined,

@@ -14,40 +14,41 @@
  * - Ties are broken by `id` ascending (code units), so the order is total and deterministic; with
  *   no keys at all, records are ordered by `id`.
  */
-import * as z from 'zod/mini';
+import type { Issue } from './issues.js';
 import { compilePath, fieldPathError, MAX_FIELD_PATH_LENGTH } from './json.js';
 
 /** The most keys one sort may have. */
 export const MAX_SORT_KEYS = 8;
 
-/** A sort key: a field path, optionally prefixed with `-` for descending (`-createdAt`). */
-export const SortKeySchema = z.string().check(
-  z.minLength(1, 'a sort key must not be empty'),
-  z.maxLength(
-    MAX_FIELD_PATH_LENGTH + 1,
-    `a sort key must be at most ${MAX_FIELD_PATH_LENGTH + 1} characters`,
-  ),
-  z.superRefine((key, ctx) => {
-    if (key.length === 0 || key.length > MAX_FIELD_PATH_LENGTH + 1) return;
-    const problem = sortKeyError(key);
-    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, input: key });
-  }),
-);
-
-/** `snapshot.sort`: up to `MAX_SORT_KEYS` sort keys, most significant first. */
-export const SortSchema = z
-  .array(SortKeySchema)
-  .check(z.maxLength(MAX_SORT_KEYS, `at most ${MAX_SORT_KEYS} sort keys`));
-
+/** Why one sort key is invalid, or undefined. A JavaScript caller may pass a key that is not a string. */
 function sortKeyError(key: string): string | undefined {
-  const path = key.startsWith('-') ? key.slice(1) : key;
-  const problem = fieldPathError(path);
+  if (typeof key !== 'string') return 'expected string';
+  if (key.length === 0) return 'a sort key must not be empty';
+  if (key.length > MAX_FIELD_PATH_LENGTH + 1) {
+    return `a sort key must be at most ${MAX_FIELD_PATH_LENGTH + 1} characters`;
+  }
+  const problem = fieldPathError(key.startsWith('-') ? key.slice(1) : key);
   return problem === undefined ? undefined : `sort key "${key}": ${problem}`;
 }
 
 /**
+ * Why `keys` is not a valid sort, as one issue, or `undefined` when it is. A sort is at most
+ * `MAX_SORT_KEYS` keys, each a field path (`fieldPathError`) of at most 256 characters, optionally
+ * prefixed with `-` for descending. Too many keys is reported first, then the first bad key at its
+ * index. The check behind `SortSchema`, for callers without zod.
+ */
+export function sortError(keys: readonly string[]): Issue | undefined {
+  if (keys.length > MAX_SORT_KEYS) return { path: [], message: `at most ${MAX_SORT_KEYS} sort keys` };
+  for (let i = 0; i < keys.length; i++) {
+    const problem = sortKeyError(keys[i] as string);
+    if (problem !== undefined) return { path: [i], message: problem };
+  }
+  return undefined;
+}
+
+/**
  * Splits the REST comma form (`?sort=-createdAt, name`) into keys, trimming blanks and dropping
- * empty entries. It does not validate: pass the result through `SortSchema`.
+ * empty entries. It does not validate: pass the result through `sortError` (or `SortSchema`).
  */
 export function parseSortList(text: string): string[] {
   const keys: string[] = [];
@@ -99,8 +100,8 @@ type Comparator = (a: Record<string, unknown>, b: Record<string, unknown>) => nu
 const byId: Comparator = (a, b) => compareNullsLast(a.id, b.id, 1);
 
 /**
- * Compiles sort keys (as accepted by `SortSchema`) into a comparator for `Array.prototype.sort`,
- * once per snapshot. Throws on a key that `SortSchema` would reject. See the module comment for
+ * Compiles sort keys (as accepted by `sortError`) into a comparator for `Array.prototype.sort`,
+ * once per snapshot. Throws on a key that `sortError` would reject. See the module comment for
  * the order.
  */
 export function compileSort(sort: readonly string[] | undefined): Comparator {

@@ -48,8 +48,9 @@
  * of `undefined` (which JSON cannot carry, so only a JavaScript caller can pass it) is an error
  * rather than silently meaning "missing".
  */
-import * as z from 'zod/mini';
+import type { Issue } from './issues.js';
 import { compilePath, deepEqual, fieldPathError, isPlainObject } from './json.js';
+import type { Where } from './query-schemas.js';
 
 /** Bounds on a where's size, checked when it is compiled; past them it is rejected with a WhereError. */
 export const WHERE_LIMITS = Object.freeze({ maxDepth: 32, maxTerms: 1000 } as const);
@@ -404,37 +405,20 @@ function compileAny(where: unknown): Test {
   );
 }
 
-const WhereListSchema = z.array(z.tuple([z.string(), z.enum(LIST_OPERATORS), z.unknown()]));
-const WhereObjectSchema = z.record(z.string(), z.unknown());
-
 /**
- * `filter.where` in either form. The compiler runs first, so an invalid where yields exactly one
- * issue, at the JSON path of the offending part (relative to the where), with the specific reason
- * (`unknown operator "$regex" at price; expected one of $eq, …`); the union then only shapes the
- * inferred type.
+ * Why `where` is not a valid where (either form), as one issue at the JSON path of the offending
+ * part relative to the where (`unknown operator "$regex" at price; expected one of $eq, …`), or
+ * `undefined` when it is valid. The check behind `WhereSchema`, for callers without zod.
  */
-export const WhereSchema = z.pipe(
-  z.unknown().check(
-    z.superRefine((value, ctx) => {
-      try {
-        compileAny(value);
-      } catch (error) {
-        if (!(error instanceof WhereError)) throw error;
-        ctx.addIssue({
-          code: 'custom',
-          message: error.message,
-          path: error.path,
-          input: value,
-          continue: false,
-        });
-      }
-    }),
-  ),
-  z.union([WhereListSchema, WhereObjectSchema]),
-);
-
-/** A `where` predicate, object form or list form. */
-export type Where = z.infer<typeof WhereSchema>;
+export function whereError(where: unknown): Issue | undefined {
+  try {
+    compileAny(where);
+    return undefined;
+  } catch (error) {
+    if (error instanceof WhereError) return { path: error.path, message: error.message };
+    throw error;
+  }
+}
 
 /**
  * Compiles a where into a predicate over records, once per subscription (or REST query); the

@@ -35,13 +35,11 @@ function run(command, args) {
   });
 }
 
-const suites = [
-  { name: 'typecheck', kind: 'static', command: 'npx', args: ['tsc', '--noEmit'] },
-  { name: 'eslint', kind: 'static', command: 'npx', args: ['eslint', '.'] },
-  { name: 'prettier', kind: 'static', command: 'npx', args: ['prettier', '--check', '.'] },
-  {
-    name: 'node tests',
-    kind: 'node',
+/** A suite of `node --test` files (TypeScript through tsx), counted from its summary. */
+function nodeTests(name, kind, dirs) {
+  return {
+    name,
+    kind,
     command: process.execPath,
     args: [
       '--import',
@@ -49,10 +47,7 @@ const suites = [
       '--test',
       '--test-reporter=spec',
       '--test-concurrency=2',
-      ...testFiles('test/protocol'),
-      ...testFiles('test/dev-server'),
-      ...testFiles('test/elements'),
-      ...testFiles('test/mock'),
+      ...dirs.flatMap(testFiles),
     ],
     counts: (output) => ({
       passed: Number(/^[ℹ#] pass (\d+)/m.exec(output)?.[1] ?? 0),
@@ -60,9 +55,23 @@ const suites = [
         Number(/^[ℹ#] fail (\d+)/m.exec(output)?.[1] ?? 0) +
         Number(/^[ℹ#] cancelled (\d+)/m.exec(output)?.[1] ?? 0),
     }),
-  },
-  // The script-tag bundle (vite.config.ts): test/browser/script-tag.test.ts loads it from dist/.
-  { name: 'build', kind: 'browser', command: 'npx', args: ['vite', 'build'] },
+  };
+}
+
+const suites = [
+  { name: 'typecheck', kind: 'static', command: 'npx', args: ['tsc', '--noEmit'] },
+  { name: 'eslint', kind: 'static', command: 'npx', args: ['eslint', '.'] },
+  { name: 'prettier', kind: 'static', command: 'npx', args: ['prettier', '--check', '.'] },
+  nodeTests('node tests', 'node', [
+    'test/protocol',
+    'test/dev-server',
+    'test/elements',
+    'test/mock',
+    'test/docs',
+  ]),
+  // The package (`npm run build`): the script-tag bundles (vite.config.ts), which
+  // test/browser/script-tag.test.ts loads, the ES modules with types, the manifest and editor data.
+  { name: 'build', kind: 'browser', command: 'npm', args: ['run', '--silent', 'build'] },
   {
     // web-test-runner in Chromium (web-test-runner.config.js). Its own counts sit in a progress bar
     // among terminal escapes and leave out files that failed to load, so the config's count
@@ -77,6 +86,9 @@ const suites = [
       return line ? { passed: Number(line[1]), failed: Number(line[2]) } : { passed: 0, failed: 1 };
     },
   },
+  // What needs the build: its size against the budget, `npm pack` installed into a scratch
+  // project, and the demo page in Chromium against the real dev server.
+  nodeTests('package tests', 'browser', ['test/package', 'test/demo']),
   {
     // The static Storybook (scripts/storybook-check.mjs): built into a temporary folder, served on
     // 127.0.0.1, every story and docs page opened in Chromium; one count per story or page.

@@ -1,9 +1,15 @@
+#!/usr/bin/env node
 /**
  * `catalyst-dev-server [--config file.json] [--port 8787] [--host 127.0.0.1] [--flush-ms n]
- * [--max-batch n] [--heartbeat-ms n] [--data file.json] [--simulate rate] [--audit file|-]`
+ * [--max-batch n] [--heartbeat-ms n] [--data file.json] [--simulate rate] [--audit file|-]
+ * [--static dir]…`
  *
  * The first line printed is `catalyst-dev-server listening on http://HOST:PORT`. A bad flag or
  * config exits with status 2, naming the flag or the config's JSON path and the reason.
+ *
+ * `--static dir` (repeatable) also serves the files of `dir` at every path outside the API, for
+ * a page on the API's own origin (`static-files.ts`): the first directory holding a file wins,
+ * `/` serves `index.html`. A missing directory, or a file given as one, is a usage error.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -12,9 +18,11 @@ import { ConfigError } from '../engine/config.js';
 import { DEMO_KEYS } from '../engine/demo-data.js';
 import { DataFileError } from './data-file.js';
 import { createDevServer, type DevServerOptions } from './server.js';
+import { StaticDirError } from './static-files.js';
 
 const USAGE = `usage: catalyst-dev-server [--config file.json] [--port 8787] [--host 127.0.0.1]
-  [--flush-ms n] [--max-batch n] [--heartbeat-ms n] [--data file.json] [--simulate rate] [--audit file|-]`;
+  [--flush-ms n] [--max-batch n] [--heartbeat-ms n] [--data file.json] [--simulate rate] [--audit file|-]
+  [--static dir]…   serve dir's files beside the API (repeatable; the first dir holding a file wins)`;
 
 /** Thrown for a bad command line; the message names the flag. */
 class UsageError extends Error {}
@@ -36,6 +44,7 @@ function parseCli(argv: string[]): DevServerOptions & { help?: boolean; configPa
         data: { type: 'string' },
         simulate: { type: 'string' },
         audit: { type: 'string' },
+        static: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -83,6 +92,7 @@ function parseCli(argv: string[]): DevServerOptions & { help?: boolean; configPa
     data: values.data,
     simulate,
     audit: values.audit,
+    staticDirs: values.static,
     help: values.help,
   };
 }
@@ -118,8 +128,26 @@ async function main(): Promise<void> {
       );
       process.exit(2);
     }
+    if (error instanceof StaticDirError) {
+      console.error(`catalyst-dev-server: --static ${error.dir}: ${error.reason}\n${USAGE}`);
+      process.exit(2);
+    }
     if (error instanceof DataFileError) {
       console.error(`catalyst-dev-server: ${error.message}`);
+      process.exit(2);
+    }
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      const where = `${options.host ?? '127.0.0.1'}:${options.port ?? 8787}`;
+      const why =
+        code === 'EADDRINUSE'
+          ? 'is in use'
+          : code === 'EACCES'
+            ? 'is not allowed'
+            : 'is not an address of this machine';
+      console.error(
+        `catalyst-dev-server: cannot listen on ${where}: it ${why}; choose another with --port/--host (--port 0 picks a free port)`,
+      );
       process.exit(2);
     }
     throw error;
@@ -129,6 +157,8 @@ async function main(): Promise<void> {
     console.log(`  demo data; keys: ${DEMO_KEYS.secret} (secret), ${DEMO_KEYS.publishable} (publishable)`);
   }
   if (options.simulate) console.log(`  simulating ${options.simulate} writes/s`);
+  if (options.staticDirs)
+    console.log(`  static files from ${options.staticDirs.join(', ')} at ${server.url}/`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) process.exit(1);

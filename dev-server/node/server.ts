@@ -1,6 +1,7 @@
 /**
  * `createDevServer`: the Node shell around the engine — HTTP (REST, SSE, CORS), WebSocket on
- * `ws`, `--data` persistence, `--simulate`, `--audit`, and a graceful close.
+ * `ws`, `--data` persistence, `--simulate`, `--audit`, static files beside the API (`--static`,
+ * `static-files.ts`), and a graceful close.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -16,6 +17,7 @@ import { startSimulation } from '../engine/simulator.js';
 import { DataFile, DataFileError, loadDataFile } from './data-file.js';
 import { nodeClock } from './node-clock.js';
 import { streamSse } from './sse-transport.js';
+import { createStaticFiles } from './static-files.js';
 import { createWebSocketEndpoint } from './ws-transport.js';
 
 /** Options of `createDevServer`; the CLI maps its flags onto these. */
@@ -34,6 +36,12 @@ export type DevServerOptions = {
   simulate?: number;
   /** Write audit records as JSON lines to this file, or `-` for standard output. */
   audit?: string;
+  /**
+   * Serve files from these directories at every path outside the API (GET and HEAD; the first
+   * directory holding a file wins; `index.html` for directories). A missing directory, or a
+   * file in place of one, throws `StaticDirError`. Default: none, and every path is the API's.
+   */
+  staticDirs?: readonly string[];
 };
 
 /** A running dev server. */
@@ -49,9 +57,13 @@ export type DevServer = {
   close(): Promise<void>;
 };
 
-/** Starts a dev server. Throws `ConfigError` or `DataFileError` for bad input, before listening. */
+/**
+ * Starts a dev server. Throws `ConfigError`, `DataFileError` or `StaticDirError` for bad input,
+ * before listening.
+ */
 export async function createDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const config: ResolvedConfig = resolveConfig(options.config ?? demoConfig(), options.limits);
+  const staticFiles = options.staticDirs?.length ? createStaticFiles(options.staticDirs) : undefined;
   const loaded = options.data ? loadDataFile(options.data) : undefined;
   const engine = new Engine(config, { clock: nodeClock, state: loaded?.state });
   for (const line of loaded?.journal ?? []) {
@@ -71,7 +83,9 @@ export async function createDevServer(options: DevServerOptions = {}): Promise<D
   }
 
   const ws = createWebSocketEndpoint(engine);
-  const http = createServer((req, res) => answer(engine, req, res));
+  const http = createServer((req, res) => {
+    if (!staticFiles?.handle(req, res)) answer(engine, req, res);
+  });
   http.on('upgrade', ws.handleUpgrade);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);

@@ -3,7 +3,7 @@
  * uses), so a thousand pages dropped at once do not come back at once.
  */
 
-import { CLIENT_ACTIONS, CODES, codeName } from '../../protocol/index.js';
+import { CLIENT_ACTIONS, CODES, codeName } from '../../protocol/codes.js';
 
 /** Backoff settings. */
 export type BackoffOptions = { minMs: number; maxMs: number; factor: number };

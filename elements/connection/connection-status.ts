@@ -31,6 +31,8 @@ export type LiveError = {
   /** Protocol or HTTP error name, e.g. `scope_denied`, `bad_frame`, `network`. */
   name: string;
   message: string;
+  /** A refusal's `details` as the server sent them (its issues, with JSON paths), unchecked. */
+  details?: unknown;
 };
 
 /** A snapshot of a connection's state. */

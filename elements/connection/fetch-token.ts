@@ -1,5 +1,7 @@
 /** `GET /api/users/ws-auth/`: the one-time token fetched before every (re)connect. */
-import { ErrorBodySchema, PATHS, WsAuthResponseSchema, type WsAuthResponse } from '../../protocol/index.js';
+import type { WsAuthResponse } from '../../protocol/http.js';
+import { PATHS } from '../../protocol/paths.js';
+import { checkErrorBody, checkWsAuthResponse } from '../../protocol/read-server-message.js';
 import type { LiveError } from './connection-status.js';
 
 /**
@@ -23,19 +25,19 @@ export async function fetchToken(
   }
   const body: unknown = await response.json().catch(() => undefined);
   if (!response.ok) {
-    const refusal = ErrorBodySchema.safeParse(body);
+    const refusal = checkErrorBody(body);
     throw {
       code: response.status,
       name: response.status === 401 ? 'unauthorized' : 'http_error',
-      message: refusal.success ? refusal.data.error.message : `ws-auth answered HTTP ${response.status}`,
+      message: refusal ? refusal.error.message : `ws-auth answered HTTP ${response.status}`,
     } satisfies LiveError;
   }
-  const token = WsAuthResponseSchema.safeParse(body);
-  if (!token.success) {
+  const token = checkWsAuthResponse(body);
+  if (!token) {
     throw {
       name: 'bad_response',
       message: `${url}${PATHS.wsAuth} did not answer with a token`,
     } satisfies LiveError;
   }
-  return token.data;
+  return token;
 }

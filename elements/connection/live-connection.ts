@@ -5,23 +5,17 @@
  * the one socket and re-sends each after a reconnect with `since`/`epoch`, so no event is lost
  * or applied twice. Every incoming frame is validated; a bad one is reported, never fatal.
  *
- * `reconnecting-websocket` owns the socket's life (open, close, reconnect trigger, connect
- * timeout); all waiting happens in our URL provider, which it awaits before each attempt. The
- * provider never rejects: that library stops reconnecting for good on a rejected provider.
+ * One loop (`run`) owns the attempts: wait as the last close says, fetch a token, open a link,
+ * wait for it to end, again — until the last subscription leaves, the key is refused, or
+ * `close()`. Outgoing frames are not validated here: they are typed, built from attributes the
+ * elements have already checked, and the server validates each one.
  */
-import ReconnectingWebSocket from 'reconnecting-websocket';
-import {
-  CODE,
-  codeName,
-  parseServerMessage,
-  stringifyClientMessage,
-  type ClientMessage,
-  type LiveEvent,
-  type ServerMessage,
-  type WelcomeMessage,
-} from '../../protocol/index.js';
+import type { ClientMessage, LiveEvent, ServerMessage, WelcomeMessage } from '../../protocol/messages.js';
+import { CODE, codeName } from '../../protocol/codes.js';
+import { readServerMessage } from '../../protocol/read-server-message.js';
 import { retryDelay, type BackoffOptions } from './backoff.js';
 import { fetchToken } from './fetch-token.js';
+import { openWebSocketLink, type Link, type WebSocketClass } from './link.js';
 import type { ConnectionState, ConnectionStatus, LiveError } from './connection-status.js';
 import {
   SubscriptionEntry,
@@ -30,11 +24,7 @@ import {
   type SubscriptionRequest,
 } from './live-subscription.js';
 
-/**
- * A WebSocket constructor: the browser's, or `ws`'s in Node. Typed by its constructor only, so
- * `ws`'s class (whose instance type differs from the DOM's) is accepted without a cast.
- */
-export type WebSocketClass = new (url: string, protocols?: string | string[]) => unknown;
+export type { WebSocketClass } from './link.js';
 
 /** How to connect. */
 export type ConnectOptions = {
@@ -62,37 +52,39 @@ export const DEFAULTS = {
 
 type Listener = (status: ConnectionStatus) => void;
 
+type TimerName = 'linger' | 'heartbeat' | 'welcome';
+
 /** The shared connection to one API with one key. Get it with `connect()`. */
 export class LiveConnection {
   readonly url: string;
   readonly apiKey: string;
-  private readonly options: Required<Omit<ConnectOptions, 'url' | 'apiKey'>>;
-  private current: ConnectionStatus = { state: 'idle', at: Date.now() };
-  private readonly listeners = new Set<Listener>();
-  private readonly subscriptions = new Map<string, SubscriptionEntry>();
-  private readonly publishes = new Map<
-    string,
-    { resolve: (seq: number) => void; reject: (e: LiveError) => void }
-  >();
-  private socket: ReconnectingWebSocket | undefined;
-  private welcome: WelcomeMessage | undefined;
-  private nextId = 1;
-  private attempt = 0;
-  private lastClose: number | undefined;
-  private lastFrameAt = 0;
-  private openedAt = 0;
-  private timers = {
+  readonly #options: Required<Omit<ConnectOptions, 'url' | 'apiKey'>>;
+  #current: ConnectionStatus = { state: 'idle', at: Date.now() };
+  readonly #listeners = new Set<Listener>();
+  readonly #subscriptions = new Map<string, SubscriptionEntry>();
+  readonly #publishes = new Map<string, { resolve: (seq: number) => void; reject: (e: LiveError) => void }>();
+  /** Bumped by every `open()` and `teardown()`: a loop of an older generation stops. */
+  #generation = 0;
+  #running = false;
+  #link: Link | undefined;
+  #welcome: WelcomeMessage | undefined;
+  #nextId = 1;
+  #attempt = 0;
+  #lastClose: number | undefined;
+  #openedAt = 0;
+  #lastFrameAt = 0;
+  #timers = {
     linger: undefined as unknown,
     heartbeat: undefined as unknown,
     welcome: undefined as unknown,
   };
-  private wake: (() => void) | undefined;
-  private readonly onBrowserBack = () => this.wakeUp();
+  #wake: (() => void) | undefined;
+  readonly #onBrowserBack = () => this.#wakeUp();
 
   constructor(options: ConnectOptions) {
     this.url = options.url.replace(/\/+$/, '');
     this.apiKey = options.apiKey;
-    this.options = {
+    this.#options = {
       WebSocket: options.WebSocket ?? (globalThis.WebSocket as WebSocketClass),
       fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
       backoff: options.backoff ?? DEFAULTS.backoff,
@@ -106,214 +98,242 @@ export class LiveConnection {
 
   /** The current state, `retryInMs` and `lastError`. */
   get status(): ConnectionStatus {
-    return this.current;
+    return this.#current;
   }
 
   /** Calls `listener` on every state change; returns the function that stops it. */
   onStatus(listener: Listener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** The one writer of the state. */
-  private setState(state: ConnectionState, extra: { retryInMs?: number; error?: LiveError } = {}): void {
+  #setState(state: ConnectionState, extra: { retryInMs?: number; error?: LiveError } = {}): void {
     const next: ConnectionStatus = { state, at: Date.now() };
     if (extra.retryInMs !== undefined) next.retryInMs = extra.retryInMs;
-    const lastError = extra.error ?? (state === 'open' ? undefined : this.current.lastError);
+    const lastError = extra.error ?? (state === 'open' ? undefined : this.#current.lastError);
     if (lastError) next.lastError = lastError;
-    this.current = next;
-    for (const listener of [...this.listeners]) listener(next);
+    this.#current = next;
+    for (const listener of [...this.#listeners]) listener(next);
   }
 
   // ---- subscriptions -------------------------------------------------------------------------
 
   /** Subscribes; opens the socket on the first subscription. */
   subscribe(request: SubscriptionRequest, handlers: SubscriptionHandlers): LiveSubscriptionHandle {
-    if (this.current.state === 'closed') {
+    if (this.#current.state === 'closed') {
       throw new Error('this connection was closed for good; call connect() again for a new one');
     }
-    const entry = new SubscriptionEntry(`s${this.nextId++}`, request, handlers);
-    this.subscriptions.set(entry.id, entry);
-    this.clearTimer('linger');
-    if (this.welcome) this.sendSubscribe(entry);
-    else if (this.current.state !== 'denied') this.open(); // the same key would be refused again: see `retry()`
+    const entry = new SubscriptionEntry(`s${this.#nextId++}`, request, handlers);
+    this.#subscriptions.set(entry.id, entry);
+    this.#clearTimer('linger');
+    if (this.#welcome) this.#sendSubscribe(entry);
+    else if (this.#current.state !== 'denied') this.#open(); // the same key would be refused again: see `retry()`
     return {
       id: entry.id,
       update: (next) => {
-        if (!this.subscriptions.has(entry.id)) return;
+        if (!this.#subscriptions.has(entry.id)) return;
         entry.request = next;
         entry.refused = false;
-        this.restart(entry);
+        this.#restart(entry);
       },
       resync: () => {
-        if (this.subscriptions.has(entry.id)) this.restart(entry);
+        if (this.#subscriptions.has(entry.id)) this.#restart(entry);
       },
       unsubscribe: () => {
-        if (!this.subscriptions.delete(entry.id)) return;
-        if (this.welcome) this.send({ type: 'unsubscribe', id: entry.id });
-        if (this.subscriptions.size === 0) this.lingerThenClose();
+        if (!this.#subscriptions.delete(entry.id)) return;
+        if (this.#welcome) this.#send({ type: 'unsubscribe', id: entry.id });
+        if (this.#subscriptions.size === 0) this.#lingerThenClose();
       },
     };
   }
 
   /** Re-sends a subscription without `since`: a fresh snapshot replaces the element's state. */
-  private restart(entry: SubscriptionEntry): void {
+  #restart(entry: SubscriptionEntry): void {
     entry.fresh = true;
     entry.seq = undefined;
-    if (this.welcome) this.sendSubscribe(entry);
+    if (this.#welcome) this.#sendSubscribe(entry);
   }
 
   /** Publishes a custom event (secret keys); resolves with its seq. */
   publish(channel: string, data: unknown): Promise<number> {
-    const id = `p${this.nextId++}`;
+    const id = `p${this.#nextId++}`;
     return new Promise((resolve, reject) => {
-      if (!this.welcome) {
+      if (!this.#welcome) {
         reject({
           name: 'not_connected',
           message: 'publish needs an open connection; subscribe to something first',
         });
         return;
       }
-      this.publishes.set(id, { resolve, reject });
-      this.send({ type: 'publish', id, channel, data });
+      this.#publishes.set(id, { resolve, reject });
+      this.#send({ type: 'publish', id, channel, data });
     });
   }
 
   /** After `denied` (a key fixed on the server, say): tries again with every subscription. */
   retry(): void {
-    if (this.current.state !== 'denied' || this.subscriptions.size === 0) return;
-    this.open();
+    if (this.#current.state !== 'denied' || this.#subscriptions.size === 0) return;
+    this.#open();
   }
 
   /** Closes for good: every subscription ends and the socket closes. */
   close(): void {
-    this.subscriptions.clear();
-    this.teardown();
-    this.setState('closed');
+    this.#subscriptions.clear();
+    this.#teardown();
+    this.#setState('closed');
   }
 
-  // ---- socket --------------------------------------------------------------------------------
+  // ---- the connection loop ----------------------------------------------------------------
 
-  private open(): void {
-    if (this.socket) return;
-    this.attempt = 0;
-    this.lastClose = undefined;
-    this.setState('connecting');
-    this.listenToBrowser(true);
-    const socket = new ReconnectingWebSocket(() => this.nextUrl(), [], {
-      WebSocket: this.options.WebSocket,
-      minReconnectionDelay: 0,
-      maxReconnectionDelay: 0,
-      connectionTimeout: this.options.connectTimeoutMs,
-      maxEnqueuedMessages: 0,
-      maxRetries: Infinity,
-    });
-    socket.addEventListener('message', (event) => this.onFrame(String(event.data)));
-    socket.addEventListener('close', (event) => this.onClose(event.code, event.reason));
-    this.socket = socket;
+  #open(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#attempt = 0;
+    this.#lastClose = undefined;
+    this.#setState('connecting');
+    this.#listenToBrowser(true);
+    void this.#run(++this.#generation);
   }
 
-  /** Waits as the last close says, fetches a token, and gives the socket URL. Never rejects. */
-  private async nextUrl(): Promise<string> {
-    // reconnecting-websocket starts its next attempt before our close listener runs, so this may
-    // be called for a socket that listener has just ended (4003 → denied) or that `close()` or the
-    // linger ended while we waited: check before each step, or a dead socket would overwrite
-    // `denied` with `reconnecting`, fetch tokens and arm timers.
-    const owner = this.socket;
-    const stale = () => owner === undefined || this.socket !== owner;
-    const never = () => new Promise<string>(() => undefined);
-    for (;;) {
-      if (stale()) return never();
-      const delay = this.delayBeforeAttempt();
+  /** Attempt after attempt until `teardown()` starts another generation. Never rejects. */
+  async #run(generation: number): Promise<void> {
+    const current = () => generation === this.#generation;
+    while (current()) {
+      const delay =
+        this.#attempt === 0 ? 0 : retryDelay(this.#lastClose, this.#attempt, this.#options.backoff);
       if (delay > 0) {
-        this.setState(this.isOffline() ? 'offline' : 'reconnecting', { retryInMs: delay });
-        await this.sleep(delay);
+        this.#setState(this.#isOffline() ? 'offline' : 'reconnecting', { retryInMs: delay });
+        await this.#sleep(delay);
+        if (!current()) return;
       }
-      if (stale()) return never(); // closed meanwhile: never resume
-      this.attempt++;
+      this.#attempt++;
+      let url: string;
       try {
-        const token = await fetchToken(this.options.fetch, this.url, this.apiKey);
-        if (stale()) return never();
-        this.armWelcomeTimeout();
-        const base = this.url.replace(/^http/, 'ws');
-        return `${base}${token.url}?token=${encodeURIComponent(token.token)}`;
+        const token = await fetchToken(this.#options.fetch, this.url, this.apiKey);
+        url = `${this.url.replace(/^http/, 'ws')}${token.url}?token=${encodeURIComponent(token.token)}`;
       } catch (error) {
-        if (stale()) return never();
+        if (!current()) return;
         const problem = error as LiveError;
-        if (problem.code === 401 || problem.code === 403) {
-          this.deny(problem);
-          return never();
-        }
-        this.lastClose = undefined;
-        this.setState(this.isOffline() ? 'offline' : 'reconnecting', { error: problem });
+        if (problem.code === 401 || problem.code === 403) return this.#deny(problem);
+        this.#lastClose = undefined;
+        this.#setState(this.#isOffline() ? 'offline' : 'reconnecting', { error: problem });
+        continue;
       }
+      if (!current()) return;
+      const { code, reason, wasOpen } = await this.#connectOnce(url);
+      if (!current()) return;
+      if (wasOpen && Date.now() - this.#openedAt >= this.#options.stableAfterMs) this.#attempt = 1; // stable: start over
+      this.#lastClose = code;
+      const error: LiveError = {
+        code,
+        name: closeName(code),
+        message: reason || `connection closed (${code})`,
+      };
+      if (code === CODE.scope_denied) return this.#deny(error);
+      this.#setState(this.#isOffline() ? 'offline' : 'reconnecting', { error });
     }
   }
 
-  private delayBeforeAttempt(): number {
-    return this.attempt === 0 ? 0 : retryDelay(this.lastClose, this.attempt, this.options.backoff);
+  /** Opens one link and resolves when it ends, whoever ended it. */
+  #connectOnce(url: string): Promise<{ code: number; reason: string; wasOpen: boolean }> {
+    return new Promise((resolve) => {
+      const onClose = (code: number, reason: string) => {
+        const wasOpen = this.#welcome !== undefined;
+        this.#link = undefined;
+        this.#welcome = undefined;
+        this.#clearTimer('heartbeat');
+        this.#clearTimer('welcome');
+        for (const entry of this.#subscriptions.values()) entry.pending = true;
+        for (const [id, publish] of this.#publishes) {
+          publish.reject({
+            name: 'connection_lost',
+            message: 'the connection closed before the server confirmed the publish',
+          });
+          this.#publishes.delete(id);
+        }
+        resolve({ code, reason, wasOpen });
+      };
+      try {
+        this.#link = openWebSocketLink(this.#options.WebSocket, url, {
+          onFrame: (text) => this.#onFrame(text),
+          onClose,
+        });
+      } catch (error) {
+        // An unusable URL: say which, without the token.
+        onClose(1006, `cannot open a WebSocket to ${this.url}: ${(error as Error).message}`);
+        return;
+      }
+      this.#armWelcomeTimeout();
+    });
   }
 
-  private onFrame(text: string): void {
-    this.lastFrameAt = Date.now();
-    const parsed = parseServerMessage(text);
+  #onFrame(text: string): void {
+    this.#lastFrameAt = Date.now();
+    const parsed = readServerMessage(text);
     if (!parsed.ok) {
-      this.report({
+      this.#report({
         name: 'bad_frame',
         message: `ignored a frame the protocol does not allow: ${parsed.error}`,
       });
       return;
     }
-    this.handle(parsed.message);
+    this.#handle(parsed.message);
   }
 
-  private handle(message: ServerMessage): void {
+  #handle(message: ServerMessage): void {
     switch (message.type) {
       case 'welcome':
-        this.onWelcome(message);
+        this.#onWelcome(message);
         return;
       case 'subscribed': {
-        const entry = this.subscriptions.get(message.id);
+        const entry = this.#subscriptions.get(message.id);
         if (!entry) return;
         entry.pending = false;
         entry.fresh = false;
-        entry.epoch = this.welcome?.epoch;
+        entry.epoch = this.#welcome?.epoch;
         if (!message.resumed) entry.seq = message.seq;
         else entry.seq = Math.max(entry.seq ?? 0, message.seq);
         entry.handlers.onSubscribed?.(message);
         return;
       }
       case 'batch':
-        this.onBatch(message.events);
+        this.#onBatch(message.events);
         return;
       case 'error': {
         if (message.id === undefined) {
-          this.report({ code: message.code, name: message.name, message: message.message });
+          this.#report({ code: message.code, name: message.name, message: message.message });
           return;
         }
-        const publish = this.publishes.get(message.id);
+        const publish = this.#publishes.get(message.id);
         if (publish) {
-          this.publishes.delete(message.id);
+          this.#publishes.delete(message.id);
           publish.reject({ code: message.code, name: message.name, message: message.message });
           return;
         }
-        const entry = this.subscriptions.get(message.id);
+        const entry = this.#subscriptions.get(message.id);
         if (!entry) return;
         entry.pending = false;
         entry.refused = true;
-        entry.handlers.onError?.({ code: message.code, name: message.name, message: message.message });
+        const { code, name, details } = message;
+        entry.handlers.onError?.({
+          code,
+          name,
+          message: message.message,
+          ...(details === undefined ? {} : { details }),
+        });
         return;
       }
       case 'published': {
-        const publish = message.id === undefined ? undefined : this.publishes.get(message.id);
+        const publish = message.id === undefined ? undefined : this.#publishes.get(message.id);
         if (publish && message.id !== undefined) {
-          this.publishes.delete(message.id);
+          this.#publishes.delete(message.id);
           publish.resolve(message.seq);
         }
         return;
       }
       case 'ping':
-        this.send(message.t === undefined ? { type: 'pong' } : { type: 'pong', t: message.t });
+        this.#send(message.t === undefined ? { type: 'pong' } : { type: 'pong', t: message.t });
         return;
       case 'pong':
       case 'unsubscribed':
@@ -321,22 +341,22 @@ export class LiveConnection {
     }
   }
 
-  private onWelcome(message: WelcomeMessage): void {
-    this.clearTimer('welcome');
-    this.welcome = message;
-    this.openedAt = Date.now();
-    this.setState('open');
-    this.watchHeartbeat(message.heartbeatMs);
-    for (const entry of this.subscriptions.values()) {
-      if (!entry.refused) this.sendSubscribe(entry);
+  #onWelcome(message: WelcomeMessage): void {
+    this.#clearTimer('welcome');
+    this.#welcome = message;
+    this.#openedAt = Date.now();
+    this.#setState('open');
+    this.#watchHeartbeat(message.heartbeatMs);
+    for (const entry of this.#subscriptions.values()) {
+      if (!entry.refused) this.#sendSubscribe(entry);
     }
   }
 
   /** Hands each subscription its events of one batch at once, dropping any already seen. */
-  private onBatch(events: LiveEvent[]): void {
+  #onBatch(events: LiveEvent[]): void {
     const bySub = new Map<string, LiveEvent[]>();
     for (const event of events) {
-      const entry = this.subscriptions.get(event.sub);
+      const entry = this.#subscriptions.get(event.sub);
       if (!entry || entry.pending) continue; // replaced or gone: its new `subscribed` will set the state
       if (entry.seq !== undefined && event.seq <= entry.seq) continue; // seen before a reconnect
       entry.seq = event.seq;
@@ -344,142 +364,118 @@ export class LiveConnection {
       if (!list) bySub.set(event.sub, (list = []));
       list.push(event);
     }
-    for (const [id, list] of bySub) this.subscriptions.get(id)?.handlers.onEvents?.(list);
+    for (const [id, list] of bySub) this.#subscriptions.get(id)?.handlers.onEvents?.(list);
   }
 
-  private onClose(code: number, reason: string): void {
-    const wasOpen = this.welcome !== undefined;
-    this.welcome = undefined;
-    this.clearTimer('heartbeat');
-    this.clearTimer('welcome');
-    for (const entry of this.subscriptions.values()) entry.pending = true;
-    for (const [id, publish] of this.publishes) {
-      publish.reject({
-        name: 'connection_lost',
-        message: 'the connection closed before the server confirmed the publish',
-      });
-      this.publishes.delete(id);
-    }
-    if (!this.socket) return;
-    if (wasOpen && Date.now() - this.openedAt >= this.options.stableAfterMs) this.attempt = 1; // stable: start over
-    this.lastClose = code;
-    const error: LiveError = {
-      code,
-      name: closeName(code),
-      message: reason || `connection closed (${code})`,
-    };
-    if (code === CODE.scope_denied) {
-      this.deny(error);
-      return;
-    }
-    this.setState(this.isOffline() ? 'offline' : 'reconnecting', { error });
-  }
-
-  private sendSubscribe(entry: SubscriptionEntry): void {
+  #sendSubscribe(entry: SubscriptionEntry): void {
     entry.pending = true;
-    this.send({ type: 'subscribe', ...entry.spec() });
+    this.#send({ type: 'subscribe', ...entry.spec() });
   }
 
-  private send(message: ClientMessage): void {
-    if (this.socket?.readyState === 1) this.socket.send(stringifyClientMessage(message));
+  #send(message: ClientMessage): void {
+    this.#link?.send(JSON.stringify(message));
   }
 
-  private deny(error: LiveError): void {
-    this.teardown();
-    this.setState('denied', { error });
+  #deny(error: LiveError): void {
+    this.#teardown();
+    this.#setState('denied', { error });
   }
 
-  private report(error: LiveError): void {
-    this.setState(this.current.state, {
+  #report(error: LiveError): void {
+    this.#setState(this.#current.state, {
       error,
-      ...(this.current.retryInMs === undefined ? {} : { retryInMs: this.current.retryInMs }),
+      ...(this.#current.retryInMs === undefined ? {} : { retryInMs: this.#current.retryInMs }),
     });
   }
 
   // ---- timers and the browser ----------------------------------------------------------------
 
   /** Two heartbeat intervals of silence from the server mean the socket is dead. */
-  private watchHeartbeat(heartbeatMs: number): void {
-    this.clearTimer('heartbeat');
-    this.timers.heartbeat = setInterval(
+  #watchHeartbeat(heartbeatMs: number): void {
+    this.#clearTimer('heartbeat');
+    this.#timers.heartbeat = setInterval(
       () => {
-        if (Date.now() - this.lastFrameAt > 2 * heartbeatMs) {
-          this.lastFrameAt = Date.now();
-          this.socket?.reconnect(4011, 'no message from the server for 2 × heartbeatMs');
+        if (Date.now() - this.#lastFrameAt > 2 * heartbeatMs) {
+          this.#lastFrameAt = Date.now();
+          this.#link?.close(4011, 'no message from the server for 2 × heartbeatMs');
         }
       },
       Math.max(250, heartbeatMs / 2),
     );
   }
 
-  private armWelcomeTimeout(): void {
-    this.clearTimer('welcome');
-    this.timers.welcome = setTimeout(() => {
-      if (!this.welcome) this.socket?.reconnect(4000, 'no welcome in time');
-    }, this.options.connectTimeoutMs);
+  #armWelcomeTimeout(): void {
+    this.#clearTimer('welcome');
+    this.#timers.welcome = setTimeout(() => {
+      if (!this.#welcome) this.#link?.close(4000, 'no welcome in time');
+    }, this.#options.connectTimeoutMs);
   }
 
-  private lingerThenClose(): void {
-    this.clearTimer('linger');
-    this.timers.linger = setTimeout(() => {
-      if (this.subscriptions.size > 0) return;
-      this.teardown();
-      if (this.current.state !== 'denied') this.setState('idle'); // a refused key stays refused
-    }, this.options.lingerMs);
+  #lingerThenClose(): void {
+    this.#clearTimer('linger');
+    this.#timers.linger = setTimeout(() => {
+      if (this.#subscriptions.size > 0) return;
+      this.#teardown();
+      if (this.#current.state !== 'denied') this.#setState('idle'); // a refused key stays refused
+    }, this.#options.lingerMs);
   }
 
-  private teardown(): void {
-    const socket = this.socket;
-    this.socket = undefined;
-    this.welcome = undefined;
-    for (const name of ['linger', 'heartbeat', 'welcome'] as const) this.clearTimer(name);
-    this.listenToBrowser(false);
-    this.wake?.();
-    socket?.close(1000, 'done');
+  /** Stops the loop and ends the link. */
+  #teardown(): void {
+    this.#generation++;
+    this.#running = false;
+    this.#clearTimer('linger');
+    this.#listenToBrowser(false);
+    this.#wake?.();
+    this.#link?.close(1000, 'done');
   }
 
   /** Waits `ms`, or less when `wakeUp` cuts the wait short. */
-  private sleep(ms: number): Promise<void> {
+  #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
-        if (this.wake === done) this.wake = undefined;
+        if (this.#wake === done) this.#wake = undefined;
         resolve();
       };
       const timer = setTimeout(done, ms);
-      this.wake = done;
+      this.#wake = done;
     });
   }
 
   /** The network or the page came back: stop waiting and try now. */
-  private wakeUp(): void {
+  #wakeUp(): void {
     if (typeof document !== 'undefined' && document.visibilityState === 'hidden') return;
-    this.attempt = Math.min(this.attempt, 1);
-    this.wake?.();
+    this.#attempt = Math.min(this.#attempt, 1);
+    this.#wake?.();
     // A socket that slept through its heartbeats (frozen tab) is probably dead: check now.
-    if (this.welcome && this.lastFrameAt && Date.now() - this.lastFrameAt > 2 * this.welcome.heartbeatMs) {
-      this.socket?.reconnect(4011, 'stale after the page woke up');
+    if (
+      this.#welcome &&
+      this.#lastFrameAt &&
+      Date.now() - this.#lastFrameAt > 2 * this.#welcome.heartbeatMs
+    ) {
+      this.#link?.close(4011, 'stale after the page woke up');
     }
   }
 
-  private listenToBrowser(on: boolean): void {
+  #listenToBrowser(on: boolean): void {
     if (typeof window === 'undefined' || typeof document === 'undefined') return;
     const method = on ? 'addEventListener' : 'removeEventListener';
-    window[method]('online', this.onBrowserBack);
-    document[method]('visibilitychange', this.onBrowserBack);
+    window[method]('online', this.#onBrowserBack);
+    document[method]('visibilitychange', this.#onBrowserBack);
   }
 
-  private isOffline(): boolean {
+  #isOffline(): boolean {
     return typeof navigator !== 'undefined' && navigator.onLine === false;
   }
 
-  private clearTimer(name: keyof LiveConnection['timers']): void {
-    const timer = this.timers[name];
+  #clearTimer(name: TimerName): void {
+    const timer = this.#timers[name];
     if (timer !== undefined) {
       clearTimeout(timer as ReturnType<typeof setTimeout>);
       clearInterval(timer as ReturnType<typeof setInterval>);
     }
-    this.timers[name] = undefined;
+    this.#timers[name] = undefined;
   }
 }
 

@@ -3,6 +3,7 @@ import { LitElement, html, type PropertyValues } from 'lit';
 import { property } from 'lit/decorators.js';
 import { connect, type ConnectionStatus } from '../connection/index.js';
 import { connectionContext } from '../shared/connection-context.js';
+import { resolveApiUrl } from '../shared/connection-resolver.js';
 import { ConnectionStatusController } from '../shared/connection-status-controller.js';
 import { defineElement } from '../shared/define-element.js';
 import { LiveErrorEvent, emit } from '../shared/live-element-event.js';
@@ -21,14 +22,17 @@ import styles from './live-connection.styles.js';
  *
  * @csspart base - A wrapper with `display: contents`.
  *
- * @fires live-status - The connection's state changed (`detail`: `{state, retryInMs?, at, lastError?}`).
- * @fires live-error - The connection met a new problem, or `transport` names an unknown transport
+ * @fires {LiveStatusEvent} live-status - The connection's state changed (`detail`: `{state, retryInMs?, at, lastError?}`).
+ * @fires {LiveErrorEvent} live-error - The connection met a new problem, or `transport` names an unknown transport
  *   (`detail`: `{source, code?, name, message}`).
  */
 export class LiveConnectionElement extends LitElement {
   static override styles = styles;
 
-  /** The API's base URL, e.g. `https://api.example.com`. */
+  /**
+   * The API's base URL, e.g. `https://api.example.com`; a relative one is resolved against the
+   * document's base URL, so `url="/"` names the server that served the page.
+   */
   @property({ reflect: true }) url: string | undefined;
 
   /** The publishable key (`pk_…`) the page connects with. */
@@ -61,7 +65,7 @@ export class LiveConnectionElement extends LitElement {
 
   private provide(): void {
     this.provider.setValue(
-      this.url && this.apiKey ? connect({ url: this.url, apiKey: this.apiKey }) : undefined,
+      this.url && this.apiKey ? connect({ url: resolveApiUrl(this.url), apiKey: this.apiKey }) : undefined,
     );
   }
 

@@ -23,6 +23,8 @@ import styles from './live-record-list.styles.js';
  *
  * @summary A live, sorted, limited list of records.
  *
+ * @attr {('create' | 'update' | 'delete')[]} operations
+ *
  * @slot loading - Shown until the first snapshot arrives (default: "Loading…").
  * @slot empty - Shown when no record matches (default: "No records.").
  * @slot error - Shown above the error message when the list cannot show data.
@@ -50,9 +52,9 @@ import styles from './live-record-list.styles.js';
  * @cssprop --live-highlight-color - Background a changed item flashes with.
  * @cssprop --live-highlight-duration - How long the flash fades (no flash under `prefers-reduced-motion`).
  *
- * @fires live-change - A snapshot or a batch was applied and rendered (`detail`: `{reason, added, modified, removed, records}`).
- * @fires live-status - The connection's state changed (`detail`: `{state, retryInMs?, at, lastError?}`).
- * @fires live-error - The list cannot show data: invalid attribute, no connection, refused (`detail`: `{source, name, message, code?}`).
+ * @fires {LiveChangeEvent} live-change - A snapshot or a batch was applied and rendered (`detail`: `{reason, added, modified, removed, records}`).
+ * @fires {LiveStatusEvent} live-status - The connection's state changed (`detail`: `{state, retryInMs?, at, lastError?}`).
+ * @fires {LiveErrorEvent} live-error - The list cannot show data: invalid attribute, no connection, refused (`detail`: `{source, name, message, code?}`).
  */
 export class LiveRecordListElement extends LitElement {
   static override styles = styles;
@@ -75,7 +77,7 @@ export class LiveRecordListElement extends LitElement {
   /** Only hear of these writes: `create`, `update`, `delete` (comma-separated). Default: all. */
   @property() operations: string | readonly string[] | undefined;
 
-  /** The API's base URL, when not inside a `<live-connection>` (with `api-key`). */
+  /** The API's base URL (a relative one, like `/`, means the page's origin), when not inside a `<live-connection>` (with `api-key`). */
   @property() url: string | undefined;
 
   /** The key, when not inside a `<live-connection>` (with `url`). */
@@ -98,7 +100,7 @@ export class LiveRecordListElement extends LitElement {
 
   private readonly query = new LiveQueryController(this);
 
-  /** The records shown, in display order (read-only). */
+  /** The records shown, in display order. */
   get records(): readonly LiveRecord[] {
     return this.query.records;
   }

@@ -37,6 +37,7 @@ import styles from './live-record.styles.js';
  * @csspart empty - The not-found state.
  * @csspart error - The error state (`role="alert"`).
  * @csspart error-message - The message that says what is wrong.
+ * @csspart announcer - The visually hidden polite live region (with `announce`).
  *
  * @cssprop --live-color - Text color.
  * @cssprop --live-muted-color - Color of the loading and empty states and of field names.
@@ -46,9 +47,9 @@ import styles from './live-record.styles.js';
  * @cssprop --live-highlight-duration - How long the flash fades (no flash under `prefers-reduced-motion`).
  * @cssprop --live-removed-opacity - Opacity of the last version of a deleted record.
  *
- * @fires live-change - The record arrived, changed or was deleted (`detail`: `{reason, added, modified, removed, records}`).
- * @fires live-status - The connection's state changed (`detail`: `{state, retryInMs?, at, lastError?}`).
- * @fires live-error - The element cannot show data: invalid attribute, no connection, refused (`detail`: `{source, name, message, code?}`).
+ * @fires {LiveChangeEvent} live-change - The record arrived, changed or was deleted (`detail`: `{reason, added, modified, removed, records}`).
+ * @fires {LiveStatusEvent} live-status - The connection's state changed (`detail`: `{state, retryInMs?, at, lastError?}`).
+ * @fires {LiveErrorEvent} live-error - The element cannot show data: invalid attribute, no connection, refused (`detail`: `{source, name, message, code?}`).
  */
 export class LiveRecordElement extends LitElement {
   static override styles = styles;
@@ -62,7 +63,7 @@ export class LiveRecordElement extends LitElement {
   /** Fields to fetch and show (dotted paths, comma-separated). Default: all. */
   @property() fields: string | readonly string[] | undefined;
 
-  /** The API's base URL, when not inside a `<live-connection>` (with `api-key`). */
+  /** The API's base URL (a relative one, like `/`, means the page's origin), when not inside a `<live-connection>` (with `api-key`). */
   @property() url: string | undefined;
 
   /** The key, when not inside a `<live-connection>` (with `url`). */
@@ -82,12 +83,12 @@ export class LiveRecordElement extends LitElement {
 
   private readonly live = new LiveRecordController(this);
 
-  /** The record (its last version once deleted), or `undefined` (read-only). */
+  /** The record (its last version once deleted), or `undefined`. */
   get record(): LiveRecord | undefined {
     return this.live.record;
   }
 
-  /** Whether the record was deleted while shown (read-only). */
+  /** Whether the record was deleted while shown. */
   get removed(): boolean {
     return this.live.removed;
   }

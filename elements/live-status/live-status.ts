@@ -27,12 +27,12 @@ import styles from './live-status.styles.js';
  * @cssprop --live-status-error-color - Dot color when access is denied.
  * @cssprop --live-status-idle-color - Dot color when not connected.
  *
- * @fires live-status - The connection's state changed (`detail`: `{state, retryInMs?, at, lastError?}`).
+ * @fires {LiveStatusEvent} live-status - The connection's state changed (`detail`: `{state, retryInMs?, at, lastError?}`).
  */
 export class LiveStatusElement extends LitElement {
   static override styles = styles;
 
-  /** The API's base URL, when not inside a `<live-connection>` (with `api-key`). */
+  /** The API's base URL (a relative one, like `/`, means the page's origin), when not inside a `<live-connection>` (with `api-key`). */
   @property() url: string | undefined;
 
   /** The key, when not inside a `<live-connection>` (with `url`). */
@@ -43,7 +43,7 @@ export class LiveStatusElement extends LitElement {
 
   private readonly connection = new ConnectionStatusController(this);
 
-  /** The connection's current state (read-only); `undefined` when none is configured. */
+  /** The connection's current state; `undefined` when none is configured. */
   get status(): ConnectionStatus | undefined {
     return this.connection.status;
   }

@@ -9,8 +9,8 @@ import type { LiveRecord } from '../../protocol/index.js';
 import type { BoundView, TemplateBinder } from './template-binder.js';
 
 class BindRecordDirective extends Directive {
-  private binder: TemplateBinder | undefined;
-  private view: BoundView | undefined;
+  #binder: TemplateBinder | undefined;
+  #view: BoundView | undefined;
 
   constructor(partInfo: PartInfo) {
     super(partInfo);
@@ -22,14 +22,14 @@ class BindRecordDirective extends Directive {
   }
 
   override update(_part: Part, [binder, record, locale]: Parameters<this['render']>): unknown {
-    if (this.binder === binder && this.view) {
-      this.view.update(record, locale);
+    if (this.#binder === binder && this.#view) {
+      this.#view.update(record, locale);
       return noChange;
     }
-    this.binder = binder;
-    this.view = binder.createView();
-    this.view.update(record, locale);
-    return this.view.fragment;
+    this.#binder = binder;
+    this.#view = binder.createView();
+    this.#view.update(record, locale);
+    return this.#view.fragment;
   }
 }
 

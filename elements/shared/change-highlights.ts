@@ -9,8 +9,8 @@ export type ChangeMark = 'added' | 'modified';
 
 /** The marks of one element. */
 export class ChangeHighlights {
-  private readonly marks = new Map<string, { mark: ChangeMark; until: number }>();
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #marks = new Map<string, { mark: ChangeMark; until: number }>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly onExpire: () => void,
@@ -20,33 +20,33 @@ export class ChangeHighlights {
 
   /** The mark of record `id`, if it changed within `durationMs`. */
   get(id: string): ChangeMark | undefined {
-    return this.marks.get(id)?.mark;
+    return this.#marks.get(id)?.mark;
   }
 
   /** Marks the records of one change. */
   mark(ids: Iterable<string>, mark: ChangeMark): void {
     if (this.durationMs <= 0) return;
     const until = Date.now() + this.durationMs;
-    for (const id of ids) this.marks.set(id, { mark, until });
-    this.timer ??= setTimeout(() => this.sweep(), this.durationMs);
+    for (const id of ids) this.#marks.set(id, { mark, until });
+    this.#timer ??= setTimeout(() => this.#sweep(), this.durationMs);
   }
 
   /** Drops every mark (a new snapshot, or the element left the page). */
   clear(): void {
-    this.marks.clear();
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.#marks.clear();
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
-  private sweep(): void {
-    this.timer = undefined;
+  #sweep(): void {
+    this.#timer = undefined;
     const now = Date.now();
     let next = Infinity;
-    for (const [id, { until }] of this.marks) {
-      if (until <= now) this.marks.delete(id);
+    for (const [id, { until }] of this.#marks) {
+      if (until <= now) this.#marks.delete(id);
       else next = Math.min(next, until);
     }
-    if (next !== Infinity) this.timer = setTimeout(() => this.sweep(), next - now);
+    if (next !== Infinity) this.#timer = setTimeout(() => this.#sweep(), next - now);
     this.onExpire();
   }
 }

@@ -6,6 +6,9 @@
  * 3. `<meta name="catalyst-realtime" content="url=…, api-key=…">` in the document.
  *
  * Every way ends in `connect()`, so elements that name the same url and key share one socket.
+ * A relative url (`/`, `/realtime`, `//api.example.com`) is resolved against the document's
+ * base URL first (`resolveApiUrl`), so a page served by the API's own server can say `url="/"`
+ * without naming its host and port, and shares its socket with code that names them.
  */
 import { ContextConsumer } from '@lit/context';
 import type { ReactiveControllerHost } from 'lit';
@@ -30,6 +33,26 @@ export const NO_CONNECTION_MESSAGE =
   `no connection configured: put the element inside <live-connection url="…" api-key="…">, ` +
   `give it url and api-key attributes, or add <meta name="${META_NAME}" content="url=…, api-key=…">`;
 
+/** An absolute URL or one with a scheme of its own (`https:`, `http:`, `file:`, …). */
+const HAS_SCHEME = /^[a-z][a-z\d+.-]*:/i;
+
+/**
+ * `url` made absolute against `baseUri` (default: the document's base URL) when it is relative;
+ * an absolute url, or one that cannot be resolved, is returned as it is (a bad one then fails
+ * where the connection reports it).
+ */
+export function resolveApiUrl(
+  url: string,
+  baseUri: string | undefined = typeof document === 'undefined' ? undefined : document.baseURI,
+): string {
+  if (HAS_SCHEME.test(url) || baseUri === undefined) return url;
+  try {
+    return new URL(url, baseUri).href;
+  } catch {
+    return url;
+  }
+}
+
 /** Resolves an element's connection; construct it before the controller that uses it. */
 export class ConnectionResolver {
   private readonly consumer: ContextConsumer<typeof connectionContext, ConnectionHost>;
@@ -52,13 +75,13 @@ export class ConnectionResolver {
           },
         };
       }
-      return { connection: connect({ url, apiKey }) };
+      return { connection: connect({ url: resolveApiUrl(url), apiKey }) };
     }
     if (this.consumer.value) return { connection: this.consumer.value };
     const meta = typeof document === 'undefined' ? undefined : readMetaConfig(document);
     if (meta === undefined) return undefined;
     if ('error' in meta) return { error: { name: 'bad_meta', message: meta.error } };
-    return { connection: connect(meta) };
+    return { connection: connect({ url: resolveApiUrl(meta.url), apiKey: meta.apiKey }) };
   }
 
   /**

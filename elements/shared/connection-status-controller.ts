@@ -22,16 +22,17 @@ export class ConnectionStatusController implements ReactiveController {
   /** Why no connection could be found, when the element's configuration is wrong. */
   problem: LiveError | undefined;
 
-  private readonly resolver: ConnectionResolver;
-  private connection: LiveConnection | undefined;
-  private stop: (() => void) | undefined;
-  private countdown: ReturnType<typeof setInterval> | undefined;
+  readonly #resolver: ConnectionResolver;
+  #connection: LiveConnection | undefined;
+  #stop: (() => void) | undefined;
+  #countdown: ReturnType<typeof setInterval> | undefined;
 
-  constructor(
-    private readonly host: ConnectionHost,
-    private readonly options: ConnectionStatusOptions = {},
-  ) {
-    this.resolver = new ConnectionResolver(host);
+  readonly #host: ConnectionHost;
+  readonly #options: ConnectionStatusOptions;
+  constructor(host: ConnectionHost, options: ConnectionStatusOptions = {}) {
+    this.#options = options;
+    this.#host = host;
+    this.#resolver = new ConnectionResolver(host);
     host.addController(this);
   }
 
@@ -45,64 +46,64 @@ export class ConnectionStatusController implements ReactiveController {
   }
 
   hostConnected(): void {
-    this.sync();
+    this.#sync();
   }
 
   hostUpdate(): void {
-    this.sync();
+    this.#sync();
   }
 
   hostDisconnected(): void {
-    this.release();
-    this.resolver.forget();
+    this.#release();
+    this.#resolver.forget();
   }
 
-  private sync(): void {
-    const resolved = this.resolver.resolve();
+  #sync(): void {
+    const resolved = this.#resolver.resolve();
     const connection = resolved && 'connection' in resolved ? resolved.connection : undefined;
     this.problem = resolved && 'error' in resolved ? resolved.error : undefined;
-    if (connection === this.connection) return;
-    this.release();
-    this.connection = connection;
+    if (connection === this.#connection) return;
+    this.#release();
+    this.#connection = connection;
     this.status = connection?.status;
-    this.stop = connection?.onStatus((status) => this.onStatus(status));
-    this.tick();
+    this.#stop = connection?.onStatus((status) => this.#onStatus(status));
+    this.#tick();
   }
 
-  private onStatus(status: ConnectionStatus): void {
+  #onStatus(status: ConnectionStatus): void {
     const previous = this.status;
     this.status = status;
-    this.tick();
-    this.host.requestUpdate();
-    emit(this.host, new LiveStatusEvent(status));
-    if (this.options.reportErrors && status.lastError && status.lastError !== previous?.lastError) {
-      emit(this.host, new LiveErrorEvent({ source: 'connection', ...status.lastError }));
+    this.#tick();
+    this.#host.requestUpdate();
+    emit(this.#host, new LiveStatusEvent(status));
+    if (this.#options.reportErrors && status.lastError && status.lastError !== previous?.lastError) {
+      emit(this.#host, new LiveErrorEvent({ source: 'connection', ...status.lastError }));
     }
   }
 
   /** Re-renders every second while a countdown shows, and stops when none does. */
-  private tick(): void {
+  #tick(): void {
     const counting = this.retryInSeconds !== undefined;
-    if (counting && this.countdown === undefined) {
-      this.countdown = setInterval(() => {
-        if (this.retryInSeconds === undefined) this.stopCountdown();
-        this.host.requestUpdate();
+    if (counting && this.#countdown === undefined) {
+      this.#countdown = setInterval(() => {
+        if (this.retryInSeconds === undefined) this.#stopCountdown();
+        this.#host.requestUpdate();
       }, 1000);
     } else if (!counting) {
-      this.stopCountdown();
+      this.#stopCountdown();
     }
   }
 
-  private stopCountdown(): void {
-    if (this.countdown !== undefined) clearInterval(this.countdown);
-    this.countdown = undefined;
+  #stopCountdown(): void {
+    if (this.#countdown !== undefined) clearInterval(this.#countdown);
+    this.#countdown = undefined;
   }
 
-  private release(): void {
-    this.stop?.();
-    this.stop = undefined;
-    this.connection = undefined;
+  #release(): void {
+    this.#stop?.();
+    this.#stop = undefined;
+    this.#connection = undefined;
     this.status = undefined;
-    this.stopCountdown();
+    this.#stopCountdown();
   }
 }

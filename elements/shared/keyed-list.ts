@@ -34,9 +34,9 @@ export type KeyedListOptions<T> = {
 type Rendered = { item: unknown; stamp: unknown };
 
 class KeyedListDirective<T> extends Directive {
-  private keys: readonly unknown[] = [];
-  private rendered: Rendered[] = [];
-  private deps: readonly unknown[] = [];
+  #keys: readonly unknown[] = [];
+  #rendered: Rendered[] = [];
+  #deps: readonly unknown[] = [];
 
   constructor(partInfo: PartInfo) {
     super(partInfo);
@@ -54,15 +54,15 @@ class KeyedListDirective<T> extends Directive {
     const newKeys = items.map(key);
     const newRendered = items.map((item): Rendered => ({ item, stamp: stamp?.(item) }));
     if (!Array.isArray(oldParts)) {
-      this.keys = newKeys;
-      this.rendered = newRendered;
-      this.deps = deps;
+      this.#keys = newKeys;
+      this.#rendered = newRendered;
+      this.#deps = deps;
       return items.map(template);
     }
-    const sameDeps = deps.length === this.deps.length && deps.every((d, i) => d === this.deps[i]);
+    const sameDeps = deps.length === this.#deps.length && deps.every((d, i) => d === this.#deps[i]);
     const parts = oldParts as ChildPart[];
     const oldIndex = new Map<unknown, number>();
-    this.keys.forEach((k, i) => oldIndex.set(k, i));
+    this.#keys.forEach((k, i) => oldIndex.set(k, i));
 
     // sources[i]: the old position of new item i, or -1 for a new item.
     const sources = new Int32Array(newKeys.length);
@@ -88,7 +88,7 @@ class KeyedListDirective<T> extends Directive {
       } else {
         part = parts[j] as ChildPart;
         if (!stays[i]) insertPart(container, next, part);
-        const before = this.rendered[j] as Rendered;
+        const before = this.#rendered[j] as Rendered;
         if (!sameDeps || before.item !== now.item || before.stamp !== now.stamp) {
           setChildPartValue(part, template(now.item as T));
         }
@@ -96,9 +96,9 @@ class KeyedListDirective<T> extends Directive {
       newParts[i] = part;
       next = part;
     }
-    this.keys = newKeys;
-    this.rendered = newRendered;
-    this.deps = deps;
+    this.#keys = newKeys;
+    this.#rendered = newRendered;
+    this.#deps = deps;
     setCommittedValue(container, newParts);
     return noChange;
   }

@@ -4,15 +4,10 @@
  * every batch: applied in place, keyed by id, sorted, limited, one render per batch. When the
  * window loses records it cannot refill from what it knows, it asks for a fresh snapshot.
  */
-import {
-  PROTOCOL_BOUNDS,
-  compileSort,
-  type Filter,
-  type RecordEvent,
-  type SubscribedMessage,
-  type LiveRecord,
-  type Where,
-} from '../../protocol/index.js';
+import type { Filter, LiveRecord, RecordEvent, SubscribedMessage } from '../../protocol/messages.js';
+import { PROTOCOL_BOUNDS } from '../../protocol/limits.js';
+import type { Where } from '../../protocol/query-schemas.js';
+import { compileSort } from '../../protocol/sort.js';
 import type { SubscriptionRequest } from '../connection/index.js';
 import { announceChange, type ChangeAnnouncer } from './announce-change.js';
 import { ChangeHighlights } from './change-highlights.js';
@@ -60,10 +55,10 @@ export class LiveQueryController extends SubscriptionController<QueryPlan> {
   fields: readonly string[] | undefined;
   /** A fresh snapshot has been asked for and not arrived yet. */
   resyncing = false;
-  private window = new RecordWindow(compileSort(undefined), PROTOCOL_BOUNDS.maxSnapshotRecords);
+  #window = new RecordWindow(compileSort(undefined), PROTOCOL_BOUNDS.maxSnapshotRecords);
   /** The plan of a subscription whose snapshot has not arrived yet. */
-  private next: QueryPlan | undefined;
-  private toggle = false;
+  #next: QueryPlan | undefined;
+  #toggle = false;
 
   constructor(protected override readonly host: LiveQueryHost) {
     super(host);
@@ -72,7 +67,7 @@ export class LiveQueryController extends SubscriptionController<QueryPlan> {
 
   /** The records shown, in order. */
   get records(): readonly LiveRecord[] {
-    return this.window.records;
+    return this.#window.records;
   }
 
   override hostDisconnected(): void {
@@ -110,26 +105,26 @@ export class LiveQueryController extends SubscriptionController<QueryPlan> {
 
   /** A new subscription: the records shown stay (marked busy) until its snapshot replaces them. */
   protected begin(plan: QueryPlan): void {
-    this.next = plan;
+    this.#next = plan;
     this.resyncing = false;
   }
 
   protected onSnapshot(message: SubscribedMessage): LiveChangeDetail {
-    if (this.next) {
-      const { compare, limit, fields } = this.next;
-      this.window = new RecordWindow(compare, limit ?? PROTOCOL_BOUNDS.maxSnapshotRecords);
+    if (this.#next) {
+      const { compare, limit, fields } = this.#next;
+      this.#window = new RecordWindow(compare, limit ?? PROTOCOL_BOUNDS.maxSnapshotRecords);
       this.fields = fields;
       this.highlights.clear();
       this.announcement = '';
-      this.next = undefined;
+      this.#next = undefined;
     }
-    this.window.reset(message.snapshot ?? [], message.truncated ?? false);
+    this.#window.reset(message.snapshot ?? [], message.truncated ?? false);
     this.resyncing = false;
-    return { reason: 'snapshot', added: [], modified: [], removed: [], records: this.window.records };
+    return { reason: 'snapshot', added: [], modified: [], removed: [], records: this.#window.records };
   }
 
   protected onRecordEvents(events: RecordEvent[]): LiveChangeDetail | undefined {
-    const { added, modified, removed, needsResync } = this.window.apply(events);
+    const { added, modified, removed, needsResync } = this.#window.apply(events);
     if (needsResync && !this.resyncing) {
       this.resyncing = true;
       this.resync();
@@ -149,13 +144,13 @@ export class LiveQueryController extends SubscriptionController<QueryPlan> {
       added,
       modified,
       removed,
-      records: this.window.records,
+      records: this.#window.records,
     };
     // A trailing no-break space on every other announcement: screen readers skip a repeat of
     // the very same text, and "1 added." twice in a row is two changes.
     const text = (this.host.announcer ?? announceChange)(detail);
-    this.toggle = !this.toggle;
-    this.announcement = text && (this.toggle ? text : `${text}\u00a0`);
+    this.#toggle = !this.#toggle;
+    this.announcement = text && (this.#toggle ? text : `${text}\u00a0`);
     return detail;
   }
 }

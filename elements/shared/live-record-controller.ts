@@ -30,21 +30,21 @@ export class LiveRecordController extends SubscriptionController<RecordPlan> {
   removed = false;
   /** The fields the element asked for (for the default rendering); `undefined`: all. */
   fields: readonly string[] | undefined;
-  private readonly highlights: ChangeHighlights;
+  readonly #highlights: ChangeHighlights;
 
   constructor(protected override readonly host: LiveRecordHost) {
     super(host);
-    this.highlights = new ChangeHighlights(() => host.requestUpdate());
+    this.#highlights = new ChangeHighlights(() => host.requestUpdate());
   }
 
   /** How the record changed a moment ago, for the highlight. */
   get changed(): ChangeMark | undefined {
-    return this.record && this.highlights.get(this.record.id);
+    return this.record && this.#highlights.get(this.record.id);
   }
 
   override hostDisconnected(): void {
     super.hostDisconnected();
-    this.highlights.clear();
+    this.#highlights.clear();
   }
 
   protected inputs(): readonly unknown[] {
@@ -65,7 +65,7 @@ export class LiveRecordController extends SubscriptionController<RecordPlan> {
     this.record = undefined;
     this.removed = false;
     this.fields = plan.fields;
-    this.highlights.clear();
+    this.#highlights.clear();
   }
 
   protected onSnapshot(message: SubscribedMessage): LiveChangeDetail {
@@ -91,8 +91,8 @@ export class LiveRecordController extends SubscriptionController<RecordPlan> {
         ? { reason: 'events', added: [], modified: [], removed: [record], records: [] }
         : undefined;
     }
-    this.highlights.durationMs = this.host.highlight;
-    this.highlights.mark([record.id], before ? 'modified' : 'added');
+    this.#highlights.durationMs = this.host.highlight;
+    this.#highlights.mark([record.id], before ? 'modified' : 'added');
     return {
       reason: 'events',
       added: before ? [] : [record],

@@ -8,7 +8,8 @@
  *
  * `content` is a comma-separated list of `name=value` pairs (blanks around either are ignored,
  * and so is the order); the names are `url` and `api-key`, both required. A value may not
- * contain a comma. The first such `<meta>` in the document counts.
+ * contain a comma. The first such `<meta>` in the document counts. `url` may be relative
+ * (`url=/`): the elements resolve it against the document's base URL.
  */
 
 /** The `name` of the `<meta>` element read by `readMetaConfig`. */

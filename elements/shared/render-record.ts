@@ -4,7 +4,8 @@
  * Every path renders record values as text.
  */
 import { html, type TemplateResult } from 'lit';
-import { getPath, type LiveRecord } from '../../protocol/index.js';
+import { getPath } from '../../protocol/json.js';
+import type { LiveRecord } from '../../protocol/messages.js';
 import { bindRecord } from './bind-record.js';
 import { formatValue } from './format-value.js';
 import type { TemplateBinder } from './template-binder.js';

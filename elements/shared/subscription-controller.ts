@@ -25,7 +25,7 @@ import {
   type LiveChangeDetail,
   type LiveErrorDetail,
 } from './live-element-event.js';
-import { AttributeError } from './parse-attributes.js';
+import { AttributeError, whereRefusal } from './parse-attributes.js';
 
 /** Where an element's data stands. */
 export const LOAD_STATES = {
@@ -52,18 +52,18 @@ export abstract class SubscriptionController<P extends SubscriptionPlan> impleme
   /** The connection's state, as last heard. */
   status: ConnectionStatus | undefined;
 
-  private readonly resolver: ConnectionResolver;
-  private connection: LiveConnection | undefined;
-  private handle: LiveSubscriptionHandle | undefined;
-  private stopStatus: (() => void) | undefined;
-  private lastInputs: readonly unknown[] | undefined;
-  private lastTarget: LiveConnection | string | undefined;
-  private requestJson: string | undefined;
+  readonly #resolver: ConnectionResolver;
+  #connection: LiveConnection | undefined;
+  #handle: LiveSubscriptionHandle | undefined;
+  #stopStatus: (() => void) | undefined;
+  #lastInputs: readonly unknown[] | undefined;
+  #lastTarget: LiveConnection | string | undefined;
+  #requestJson: string | undefined;
 
   constructor(protected readonly host: ConnectionHost) {
     // The resolver's context consumer must be added first: it asks for the provider's value in
     // its own hostConnected(), just before ours runs.
-    this.resolver = new ConnectionResolver(host);
+    this.#resolver = new ConnectionResolver(host);
     host.addController(this);
   }
 
@@ -79,23 +79,23 @@ export abstract class SubscriptionController<P extends SubscriptionPlan> impleme
   protected abstract onRecordEvents(events: RecordEvent[]): LiveChangeDetail | undefined;
 
   hostConnected(): void {
-    this.sync(false);
+    this.#sync(false);
   }
 
   hostUpdate(): void {
-    this.sync(true);
+    this.#sync(true);
   }
 
   hostDisconnected(): void {
-    this.release();
-    this.resolver.forget();
-    this.lastInputs = undefined;
-    this.lastTarget = undefined;
+    this.#release();
+    this.#resolver.forget();
+    this.#lastInputs = undefined;
+    this.#lastTarget = undefined;
   }
 
   /** Asks for a fresh snapshot of the same subscription. */
   protected resync(): void {
-    this.handle?.resync();
+    this.#handle?.resync();
   }
 
   /** Fires `live-change` once the host has rendered the change. */
@@ -110,11 +110,11 @@ export abstract class SubscriptionController<P extends SubscriptionPlan> impleme
    * script may still be setting properties and a `<live-connection>` upgraded later may still
    * answer. From then on, problems are shown.
    */
-  private sync(final: boolean): void {
+  #sync(final: boolean): void {
     const inputs = this.inputs();
-    const resolved = this.resolver.resolve();
+    const resolved = this.#resolver.resolve();
     const target = resolved && ('connection' in resolved ? resolved.connection : resolved.error.message);
-    if (this.lastInputs && sameValues(inputs, this.lastInputs) && target === this.lastTarget) return;
+    if (this.#lastInputs && sameValues(inputs, this.#lastInputs) && target === this.#lastTarget) return;
 
     let plan: P | AttributeError;
     try {
@@ -124,56 +124,63 @@ export abstract class SubscriptionController<P extends SubscriptionPlan> impleme
       plan = error;
     }
     if (!final && (plan instanceof AttributeError || resolved === undefined || 'error' in resolved)) return;
-    this.lastInputs = inputs;
-    this.lastTarget = target;
+    this.#lastInputs = inputs;
+    this.#lastTarget = target;
     if (plan instanceof AttributeError) {
-      this.fail({ source: 'attribute', name: 'bad_attribute', message: plan.message });
+      this.#fail({ source: 'attribute', name: 'bad_attribute', message: plan.message });
       return;
     }
     if (resolved === undefined) {
-      this.fail({ source: 'connection', name: 'no_connection', message: NO_CONNECTION_MESSAGE });
+      this.#fail({ source: 'connection', name: 'no_connection', message: NO_CONNECTION_MESSAGE });
       return;
     }
     if ('error' in resolved) {
-      this.fail({ source: 'connection', ...resolved.error });
+      this.#fail({ source: 'connection', ...resolved.error });
       return;
     }
 
     const json = JSON.stringify(plan.request);
-    if (this.handle && this.connection === resolved.connection) {
-      if (json === this.requestJson) return;
-      this.requestJson = json;
-      this.start(plan);
-      this.handle.update(plan.request);
+    if (this.#handle && this.#connection === resolved.connection) {
+      if (json === this.#requestJson) return;
+      this.#requestJson = json;
+      this.#start(plan);
+      this.#handle.update(plan.request);
       return;
     }
-    this.release();
+    this.#release();
     const connection = resolved.connection;
-    this.connection = connection;
-    this.requestJson = json;
+    this.#connection = connection;
+    this.#requestJson = json;
     this.status = connection.status;
-    this.stopStatus = connection.onStatus((status) => this.onStatus(status));
-    this.start(plan);
+    this.#stopStatus = connection.onStatus((status) => this.#onStatus(status));
+    this.#start(plan);
     try {
-      this.handle = connection.subscribe(plan.request, {
-        onSubscribed: (message) => this.onSubscribed(message),
-        onEvents: (events) => this.onEvents(events),
-        onError: (error) => this.fail({ source: 'subscription', ...error }),
+      this.#handle = connection.subscribe(plan.request, {
+        onSubscribed: (message) => this.#onSubscribed(message),
+        onEvents: (events) => this.#onEvents(events),
+        onError: (error) => {
+          const refusal = whereRefusal(error.details);
+          this.#fail(
+            refusal
+              ? { source: 'attribute', name: 'bad_attribute', message: refusal.message }
+              : { source: 'subscription', ...error },
+          );
+        },
       });
     } catch (error) {
       // A connection closed for good (`close()`) refuses new subscriptions.
-      this.fail({ source: 'connection', name: 'closed', message: (error as Error).message });
+      this.#fail({ source: 'connection', name: 'closed', message: (error as Error).message });
     }
   }
 
-  private start(plan: P): void {
+  #start(plan: P): void {
     this.state = LOAD_STATES.loading;
     this.error = undefined;
     this.begin(plan);
     this.host.requestUpdate();
   }
 
-  private onSubscribed(message: SubscribedMessage): void {
+  #onSubscribed(message: SubscribedMessage): void {
     if (message.resumed) {
       // Resumed after a reconnect: the state is still right, and the missed events follow.
       return;
@@ -184,7 +191,7 @@ export abstract class SubscriptionController<P extends SubscriptionPlan> impleme
     this.reportChange(detail);
   }
 
-  private onEvents(events: unknown[]): void {
+  #onEvents(events: unknown[]): void {
     // A records subscription only receives record events; the guard keeps the type honest.
     const records = events.filter(isRecordEvent);
     if (records.length === 0 || this.state !== LOAD_STATES.ready) return;
@@ -192,7 +199,7 @@ export abstract class SubscriptionController<P extends SubscriptionPlan> impleme
     if (detail) this.reportChange(detail);
   }
 
-  private onStatus(status: ConnectionStatus): void {
+  #onStatus(status: ConnectionStatus): void {
     this.status = status;
     emit(this.host, new LiveStatusEvent(status));
     if (status.state === 'denied') {
@@ -200,7 +207,7 @@ export abstract class SubscriptionController<P extends SubscriptionPlan> impleme
       // `denied` (it would go idle if its last subscription left) and, should it open again,
       // the subscription is re-sent and its snapshot clears the error.
       const error = status.lastError ?? { name: 'denied', message: 'the server refused the key' };
-      this.fail({ source: 'connection', ...error, message: `access denied: ${error.message}` }, false);
+      this.#fail({ source: 'connection', ...error, message: `access denied: ${error.message}` }, false);
       return;
     }
     this.host.requestUpdate();
@@ -210,21 +217,21 @@ export abstract class SubscriptionController<P extends SubscriptionPlan> impleme
    * Shows `error` and fires `live-error`; unless `release` is false, the subscription is
    * released until something changes.
    */
-  private fail(error: LiveErrorDetail, release = true): void {
-    if (release) this.release();
+  #fail(error: LiveErrorDetail, release = true): void {
+    if (release) this.#release();
     this.state = LOAD_STATES.error;
     this.error = error;
     this.host.requestUpdate();
     emit(this.host, new LiveErrorEvent(error));
   }
 
-  private release(): void {
-    this.handle?.unsubscribe();
-    this.handle = undefined;
-    this.stopStatus?.();
-    this.stopStatus = undefined;
-    this.connection = undefined;
-    this.requestJson = undefined;
+  #release(): void {
+    this.#handle?.unsubscribe();
+    this.#handle = undefined;
+    this.#stopStatus?.();
+    this.#stopStatus = undefined;
+    this.#connection = undefined;
+    this.#requestJson = undefined;
   }
 }
 

@@ -15,7 +15,8 @@
  * `<style>` elements are taken out of the clone and rendered once per element, so they style
  * every item (inside the element's shadow root) without being copied into each.
  */
-import { compilePath, fieldPathError, type LiveRecord } from '../../protocol/index.js';
+import { compilePath, fieldPathError } from '../../protocol/json.js';
+import type { LiveRecord } from '../../protocol/messages.js';
 import { formatValue, isTimeRelative } from './format-value.js';
 import { relativeTimeTicker } from './relative-time-ticker.js';
 

@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  compileFieldFilter,
-  compileProjection,
-  FieldPathSchema,
-  FieldsSchema,
-} from '../../protocol/projection.js';
+import { compileFieldFilter, compileProjection } from '../../protocol/projection.js';
+import { FieldPathSchema, FieldsSchema } from '../../protocol/query-schemas.js';
 
 const order = {
   id: 'o_1',

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compileSort, parseSortList, SortKeySchema, SortSchema } from '../../protocol/sort.js';
+import { SortKeySchema, SortSchema } from '../../protocol/query-schemas.js';
+import { compileSort, parseSortList } from '../../protocol/sort.js';
 
 type Row = Record<string, unknown> & { id: string };
 

@@ -1,14 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as z from 'zod/mini';
-import {
-  compileWhere,
-  WHERE_LIMITS,
-  WHERE_LIST_OPERATORS,
-  WhereError,
-  WhereSchema,
-  type Where,
-} from '../../protocol/where.js';
+import { WhereSchema, type Where } from '../../protocol/query-schemas.js';
+import { compileWhere, WHERE_LIMITS, WHERE_LIST_OPERATORS, WhereError } from '../../protocol/where.js';
 
 const order = {
   id: 'o_1',
