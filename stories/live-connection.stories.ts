@@ -20,7 +20,7 @@ const meta = {
       },
     },
   },
-  argTypes: { transport: { control: { type: 'select' }, options: ['websocket', 'sse'] } },
+  argTypes: { transport: { control: { type: 'select' }, options: ['auto', 'websocket', 'sse'] } },
   render: (args, context) =>
     connection(
       storyMock(context),
@@ -50,8 +50,8 @@ export const UnknownKey: Story = {
   },
 };
 
-/** A transport the kit does not have: `live-error` says so, and the connection stays on WebSocket. */
+/** A transport the kit does not have: `live-error` says so, and the connection uses `auto`. */
 export const UnsupportedTransport: Story = {
-  args: { transport: 'sse' },
+  args: { transport: 'carrier-pigeon' as 'auto' },
   parameters: { shows: 'is not supported' },
 };

@@ -7,7 +7,14 @@ export {
   type ConnectionStatus,
   type LiveError,
 } from './connection-status.js';
-export { DEFAULTS, LiveConnection, type ConnectOptions, type WebSocketClass } from './live-connection.js';
+export {
+  DEFAULTS,
+  LiveConnection,
+  TRANSPORTS,
+  type ConnectOptions,
+  type Transport,
+  type WebSocketClass,
+} from './live-connection.js';
 export type {
   LiveSubscriptionHandle,
   SubscriptionHandlers,

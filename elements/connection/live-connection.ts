@@ -12,10 +12,12 @@
  */
 import type { ClientMessage, LiveEvent, ServerMessage, WelcomeMessage } from '../../protocol/messages.js';
 import { CODE, codeName } from '../../protocol/codes.js';
+import { PATHS } from '../../protocol/paths.js';
 import { readServerMessage } from '../../protocol/read-server-message.js';
 import { retryDelay, type BackoffOptions } from './backoff.js';
 import { fetchToken } from './fetch-token.js';
 import { openWebSocketLink, type Link, type WebSocketClass } from './link.js';
+import { openSseLink } from './sse-link.js';
 import type { ConnectionState, ConnectionStatus, LiveError } from './connection-status.js';
 import {
   SubscriptionEntry,
@@ -36,7 +38,19 @@ export type ConnectOptions = {
   WebSocket?: WebSocketClass;
   /** fetch implementation; defaults to `globalThis.fetch`. */
   fetch?: typeof fetch;
+  /**
+   * `websocket`, `sse` (Server-Sent Events: read-only, for networks that block WebSocket), or
+   * `auto` (the default): WebSocket, falling back to SSE for the rest of the page's life when
+   * `fallbackAfter` WebSocket attempts in a row fail to open while the API answers.
+   */
+  transport?: Transport;
 } & Partial<typeof DEFAULTS>;
+
+/** The transports a connection can use. */
+export const TRANSPORTS = ['auto', 'websocket', 'sse'] as const;
+
+/** One of `TRANSPORTS`. */
+export type Transport = (typeof TRANSPORTS)[number];
 
 /** Every default of the manager, in one place. */
 export const DEFAULTS = {
@@ -48,6 +62,8 @@ export const DEFAULTS = {
   lingerMs: 1000,
   /** A socket that has not opened and welcomed by then is given up and retried. */
   connectTimeoutMs: 10_000,
+  /** With `transport: 'auto'`: WebSocket attempts that fail to open, in a row, before SSE. */
+  fallbackAfter: 3,
 };
 
 type Listener = (status: ConnectionStatus) => void;
@@ -67,6 +83,14 @@ export class LiveConnection {
   #generation = 0;
   #running = false;
   #link: Link | undefined;
+  /** The link carries SSE: subscription changes mean a new link. */
+  #sse = false;
+  /** `auto` fell back to SSE. */
+  #fellBack = false;
+  /** WebSocket attempts in a row that never got a welcome while ws-auth answered. */
+  #failedOpens = 0;
+  /** The current link is being replaced for a new set of subscriptions (SSE). */
+  #resubscribing = false;
   #welcome: WelcomeMessage | undefined;
   #nextId = 1;
   #attempt = 0;
@@ -91,6 +115,8 @@ export class LiveConnection {
       stableAfterMs: options.stableAfterMs ?? DEFAULTS.stableAfterMs,
       lingerMs: options.lingerMs ?? DEFAULTS.lingerMs,
       connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+      transport: options.transport ?? 'auto',
+      fallbackAfter: options.fallbackAfter ?? DEFAULTS.fallbackAfter,
     };
   }
 
@@ -127,7 +153,7 @@ export class LiveConnection {
     const entry = new SubscriptionEntry(`s${this.#nextId++}`, request, handlers);
     this.#subscriptions.set(entry.id, entry);
     this.#clearTimer('linger');
-    if (this.#welcome) this.#sendSubscribe(entry);
+    if (this.#welcome || (this.#sse && this.#link)) this.#sendSubscribe(entry);
     else if (this.#current.state !== 'denied') this.#open(); // the same key would be refused again: see `retry()`
     return {
       id: entry.id,
@@ -142,8 +168,9 @@ export class LiveConnection {
       },
       unsubscribe: () => {
         if (!this.#subscriptions.delete(entry.id)) return;
-        if (this.#welcome) this.#send({ type: 'unsubscribe', id: entry.id });
         if (this.#subscriptions.size === 0) this.#lingerThenClose();
+        else if (this.#sse) this.#resubscribe();
+        if (this.#welcome) this.#send({ type: 'unsubscribe', id: entry.id });
       },
     };
   }
@@ -159,10 +186,12 @@ export class LiveConnection {
   publish(channel: string, data: unknown): Promise<number> {
     const id = `p${this.#nextId++}`;
     return new Promise((resolve, reject) => {
-      if (!this.#welcome) {
+      if (!this.#welcome || this.#sse) {
         reject({
           name: 'not_connected',
-          message: 'publish needs an open connection; subscribe to something first',
+          message: this.#sse
+            ? 'publish needs a WebSocket; this connection reads Server-Sent Events'
+            : 'publish needs an open connection; subscribe to something first',
         });
         return;
       }
@@ -191,6 +220,7 @@ export class LiveConnection {
     this.#running = true;
     this.#attempt = 0;
     this.#lastClose = undefined;
+    this.#sse = this.#options.transport === 'sse' || this.#fellBack;
     this.#setState('connecting');
     this.#listenToBrowser(true);
     void this.#run(++this.#generation);
@@ -208,10 +238,10 @@ export class LiveConnection {
         if (!current()) return;
       }
       this.#attempt++;
-      let url: string;
+      let token: string;
       try {
-        const token = await fetchToken(this.#options.fetch, this.url, this.apiKey);
-        url = `${this.url.replace(/^http/, 'ws')}${token.url}?token=${encodeURIComponent(token.token)}`;
+        const answer = await fetchToken(this.#options.fetch, this.url, this.apiKey);
+        token = `${this.#sse ? PATHS.sse : answer.url}?token=${encodeURIComponent(answer.token)}`;
       } catch (error) {
         if (!current()) return;
         const problem = error as LiveError;
@@ -221,8 +251,22 @@ export class LiveConnection {
         continue;
       }
       if (!current()) return;
-      const { code, reason, wasOpen } = await this.#connectOnce(url);
+      const { code, reason, wasOpen } = await this.#connectOnce(token);
       if (!current()) return;
+      if (this.#resubscribing) {
+        this.#resubscribing = false; // a new set of subscriptions: straight to a new link
+        this.#attempt = 0;
+        continue;
+      }
+      if (
+        !wasOpen &&
+        !this.#sse &&
+        this.#options.transport === 'auto' &&
+        ++this.#failedOpens >= this.#options.fallbackAfter
+      ) {
+        this.#fellBack = this.#sse = true;
+        this.#attempt = 0;
+      }
       if (wasOpen && Date.now() - this.#openedAt >= this.#options.stableAfterMs) this.#attempt = 1; // stable: start over
       this.#lastClose = code;
       const error: LiveError = {
@@ -235,8 +279,8 @@ export class LiveConnection {
     }
   }
 
-  /** Opens one link and resolves when it ends, whoever ended it. */
-  #connectOnce(url: string): Promise<{ code: number; reason: string; wasOpen: boolean }> {
+  /** Opens one link (`path`: its path and token) and resolves when it ends, whoever ended it. */
+  #connectOnce(path: string): Promise<{ code: number; reason: string; wasOpen: boolean }> {
     return new Promise((resolve) => {
       const onClose = (code: number, reason: string) => {
         const wasOpen = this.#welcome !== undefined;
@@ -254,11 +298,29 @@ export class LiveConnection {
         }
         resolve({ code, reason, wasOpen });
       };
+      const onFrame = (text: string) => this.#onFrame(text);
       try {
-        this.#link = openWebSocketLink(this.#options.WebSocket, url, {
-          onFrame: (text) => this.#onFrame(text),
-          onClose,
-        });
+        if (this.#sse) {
+          // Every live subscription goes in the URL, each with its own resume position.
+          const specs = [];
+          for (const entry of this.#subscriptions.values()) {
+            if (entry.refused) continue;
+            entry.pending = true;
+            specs.push(entry.spec());
+          }
+          const url = `${this.url}${path}&subscriptions=${encodeURIComponent(JSON.stringify(specs))}`;
+          const onActivity = () => (this.#lastFrameAt = Date.now());
+          this.#link = openSseLink(this.#options.fetch, url, { onFrame, onClose, onActivity });
+        } else {
+          this.#link = openWebSocketLink(
+            this.#options.WebSocket,
+            `${this.url.replace(/^http/, 'ws')}${path}`,
+            {
+              onFrame,
+              onClose,
+            },
+          );
+        }
       } catch (error) {
         // An unusable URL: say which, without the token.
         onClose(1006, `cannot open a WebSocket to ${this.url}: ${(error as Error).message}`);
@@ -344,11 +406,12 @@ export class LiveConnection {
   #onWelcome(message: WelcomeMessage): void {
     this.#clearTimer('welcome');
     this.#welcome = message;
+    this.#failedOpens = 0;
     this.#openedAt = Date.now();
     this.#setState('open');
     this.#watchHeartbeat(message.heartbeatMs);
     for (const entry of this.#subscriptions.values()) {
-      if (!entry.refused) this.#sendSubscribe(entry);
+      if (!entry.refused && !this.#sse) this.#sendSubscribe(entry);
     }
   }
 
@@ -368,8 +431,16 @@ export class LiveConnection {
   }
 
   #sendSubscribe(entry: SubscriptionEntry): void {
+    if (this.#sse) return this.#resubscribe();
     entry.pending = true;
     this.#send({ type: 'subscribe', ...entry.spec() });
+  }
+
+  /** SSE: the subscriptions changed; a new link carries the new set (one per turn of the loop). */
+  #resubscribe(): void {
+    if (this.#resubscribing || !this.#link) return;
+    this.#resubscribing = true;
+    queueMicrotask(() => this.#link?.close(1000, 'subscriptions changed'));
   }
 
   #send(message: ClientMessage): void {

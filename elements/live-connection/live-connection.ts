@@ -1,7 +1,7 @@
 import { ContextProvider } from '@lit/context';
 import { LitElement, html, type PropertyValues } from 'lit';
 import { property } from 'lit/decorators.js';
-import { connect, type ConnectionStatus } from '../connection/index.js';
+import { TRANSPORTS, connect, type ConnectionStatus, type Transport } from '../connection/index.js';
 import { connectionContext } from '../shared/connection-context.js';
 import { resolveApiUrl } from '../shared/connection-resolver.js';
 import { ConnectionStatusController } from '../shared/connection-status-controller.js';
@@ -11,8 +11,8 @@ import styles from './live-connection.styles.js';
 
 /**
  * Connects the live elements inside it to one API with one key. Every `<live-record-list>`,
- * `<live-record>` and `<live-status>` inside uses this connection (one WebSocket for all of
- * them, shared with any other element or script naming the same url and key), unless it has
+ * `<live-record>` and `<live-status>` inside uses this connection (one WebSocket, or one
+ * Server-Sent Events stream, for all of them, shared with any other element or script naming the same url and key), unless it has
  * `url` and `api-key` attributes of its own. Changing `url` or `api-key` moves them all to the
  * new connection.
  *
@@ -21,6 +21,8 @@ import styles from './live-connection.styles.js';
  * @slot - The page content that uses the connection.
  *
  * @csspart base - A wrapper with `display: contents`.
+ *
+ * @attr {'auto' | 'websocket' | 'sse'} transport
  *
  * @fires {LiveStatusEvent} live-status - The connection's state changed (`detail`: `{state, retryInMs?, at, lastError?}`).
  * @fires {LiveErrorEvent} live-error - The connection met a new problem, or `transport` names an unknown transport
@@ -38,8 +40,12 @@ export class LiveConnectionElement extends LitElement {
   /** The publishable key (`pk_…`) the page connects with. */
   @property({ attribute: 'api-key' }) apiKey: string | undefined;
 
-  /** The transport; `websocket` (the default) is the only one so far. */
-  @property({ reflect: true }) transport: 'websocket' | undefined;
+  /**
+   * `auto` (the default): WebSocket, falling back to Server-Sent Events for the page's life when
+   * WebSocket fails to open three times in a row (a proxy that blocks upgrades); `websocket`; or
+   * `sse` (read-only pages behind such a proxy).
+   */
+  @property({ reflect: true }) transport: Transport | undefined;
 
   private readonly provider = new ContextProvider(this, { context: connectionContext });
   private readonly connectionStatus = new ConnectionStatusController(this, { reportErrors: true });
@@ -57,16 +63,23 @@ export class LiveConnectionElement extends LitElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     this.provide();
-    if (changed.has('transport') && this.transport && this.transport !== 'websocket') {
-      const message = `transport "${this.transport}" is not supported; use websocket (the default)`;
+    if (changed.has('transport') && this.transport && !TRANSPORTS.includes(this.transport)) {
+      const message = `transport "${this.transport}" is not supported; use auto (the default), websocket or sse`;
       emit(this, new LiveErrorEvent({ source: 'attribute', name: 'bad_attribute', message }));
     }
   }
 
   private provide(): void {
     this.provider.setValue(
-      this.url && this.apiKey ? connect({ url: resolveApiUrl(this.url), apiKey: this.apiKey }) : undefined,
+      this.url && this.apiKey
+        ? connect({ url: resolveApiUrl(this.url), apiKey: this.apiKey, transport: this.#transport() })
+        : undefined,
     );
+  }
+
+  /** The transport to ask for: an unknown one falls back to `auto` (and is reported). */
+  #transport(): Transport {
+    return this.transport && TRANSPORTS.includes(this.transport) ? this.transport : 'auto';
   }
 
   override render() {

@@ -148,7 +148,11 @@ describe('VS Code custom data', () => {
       attributes('live-connection').map((a) => a.name),
       ['url', 'api-key', 'transport'],
     );
-    assert.deepEqual(attribute('live-connection', 'transport')?.values, [{ name: 'websocket' }]);
+    assert.deepEqual(attribute('live-connection', 'transport')?.values, [
+      { name: 'auto' },
+      { name: 'websocket' },
+      { name: 'sse' },
+    ]);
     assert.deepEqual(attribute('live-record-list', 'operations')?.values, [
       { name: 'create' },
       { name: 'update' },
@@ -203,7 +207,7 @@ describe('web-types', () => {
     assert.ok(names(list?.css.properties).includes('--live-gap'));
     const transport = elements[0]?.attributes.find((a) => a.name === 'transport');
     assert.deepEqual(transport?.value.type, 'enum');
-    assert.deepEqual(names(transport?.values), ['websocket']);
+    assert.deepEqual(names(transport?.values), ['auto', 'websocket', 'sse']);
     for (const element of elements) {
       const all = [
         element,

@@ -13,8 +13,10 @@ import {
   type LiveConnection,
   type LiveError,
   type SubscriptionHandlers,
+  type Transport,
 } from '../../elements/connection/index.js';
 import {
+  PATHS,
   parseClientMessage,
   parseServerMessage,
   type Change,
@@ -76,6 +78,10 @@ export type HarnessOptions = {
   apiKey?: string;
   lingerMs?: number;
   backoff?: { minMs: number; maxMs: number; factor: number };
+  /** The manager's `transport` (default: its own, `auto`). */
+  transport?: Transport;
+  /** The WebSocket class under the tracing (default `ws`'s), e.g. one a proxy blocks. */
+  WebSocket?: new (address: string, protocols?: string | string[]) => WebSocket;
 };
 
 /**
@@ -92,7 +98,9 @@ export function manage(url: string, options: HarnessOptions = {}): Harness {
     statuses: [],
     gate: new Gate(),
   };
-  class TracedWebSocket extends WebSocket {
+  // A `ws` subclass with `ws`'s constructor, whatever the option declares.
+  const Base = (options.WebSocket ?? WebSocket) as typeof WebSocket;
+  class TracedWebSocket extends Base {
     constructor(address: string, protocols?: string | string[]) {
       super(address, protocols);
       harness.sockets.push(this);
@@ -107,6 +115,7 @@ export function manage(url: string, options: HarnessOptions = {}): Harness {
     }
   }
   const countingFetch: typeof fetch = async (input, init) => {
+    if (!String(input).includes(PATHS.wsAuth)) return fetch(input, init); // an SSE stream
     harness.authRequests.push(String(input));
     await harness.gate.pass();
     const response = await fetch(input, init);
@@ -120,6 +129,7 @@ export function manage(url: string, options: HarnessOptions = {}): Harness {
     fetch: countingFetch,
     backoff: options.backoff ?? FAST_BACKOFF,
     lingerMs: options.lingerMs ?? 50,
+    ...(options.transport ? { transport: options.transport } : {}),
   });
   connection.onStatus((status) => harness.statuses.push(status));
   return { ...harness, connection };
