@@ -13,8 +13,48 @@ import { CHROMIUM_FLAGS, CHROMIUM_PATH } from './scripts/chromium.mjs';
 const { devServerPlugin } = await tsImport('./test/browser/support/dev-server-plugin.ts', import.meta.url);
 const { countReporter } = await tsImport('./test/browser/support/count-reporter.ts', import.meta.url);
 
+/**
+ * The `sse` group runs the element tests again on a network that refuses WebSocket upgrades to
+ * the API (as some proxies do): every socket to it fails, and the elements must fall back to
+ * Server-Sent Events on their own (`transport` `auto`) and behave the same. Tests about
+ * WebSocket frames themselves say so with `onWebSocketOnly` (test/browser/support/elements.ts).
+ */
+const blockedWebSocketHtml = (testFramework) => `<!doctype html>
+<html>
+  <head>
+    <script>
+      globalThis.catalystTestNetwork = 'websocket-blocked';
+      const RealWebSocket = globalThis.WebSocket;
+      globalThis.WebSocket = class BlockedWebSocket extends RealWebSocket {
+        constructor(url, protocols) {
+          if (String(url).includes('/ws/events/')) {
+            throw new DOMException('WebSocket upgrades are refused on this network', 'SecurityError');
+          }
+          super(url, protocols);
+        }
+      };
+    </script>
+  </head>
+  <body>
+    <script type="module" src="${testFramework}"></script>
+  </body>
+</html>`;
+
 export default {
   files: 'test/browser/**/*.test.ts',
+  groups: [
+    {
+      name: 'sse',
+      files: [
+        'test/browser/live-record-list.test.ts',
+        'test/browser/live-record.test.ts',
+        'test/browser/live-status.test.ts',
+        'test/browser/safety.test.ts',
+        'test/browser/resilience.test.ts',
+      ],
+      testRunnerHtml: blockedWebSocketHtml,
+    },
+  ],
   nodeResolve: { exportConditions: ['browser', 'production'] }, // 'browser' is required for msw
   // Two cores: two test files at a time, each with its own dev server.
   concurrency: 2,

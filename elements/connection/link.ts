@@ -8,8 +8,11 @@
 export type LinkHandlers = {
   /** One server message, as JSON text. */
   onFrame(text: string): void;
-  /** The link ended; called exactly once, and nothing is reported after it. */
-  onClose(code: number, reason: string): void;
+  /**
+   * The link ended; called exactly once, and nothing is reported after it. `details`: the
+   * server's issues when it refused the request that opened the link (SSE answers HTTP 400).
+   */
+  onClose(code: number, reason: string, details?: unknown): void;
 };
 
 /** One open (or opening) link. */

@@ -12,6 +12,7 @@
  */
 import type { ClientMessage, LiveEvent, ServerMessage, WelcomeMessage } from '../../protocol/messages.js';
 import { CODE, codeName } from '../../protocol/codes.js';
+import { describeIssues } from '../../protocol/issues.js';
 import { PATHS } from '../../protocol/paths.js';
 import { readServerMessage } from '../../protocol/read-server-message.js';
 import { retryDelay, type BackoffOptions } from './backoff.js';
@@ -89,6 +90,8 @@ export class LiveConnection {
   #fellBack = false;
   /** WebSocket attempts in a row that never got a welcome while ws-auth answered. */
   #failedOpens = 0;
+  /** The subscriptions in the current SSE link's URL, in order. */
+  #urlEntries: SubscriptionEntry[] = [];
   /** The current link is being replaced for a new set of subscriptions (SSE). */
   #resubscribing = false;
   #welcome: WelcomeMessage | undefined;
@@ -118,6 +121,10 @@ export class LiveConnection {
       transport: options.transport ?? 'auto',
       fallbackAfter: options.fallbackAfter ?? DEFAULTS.fallbackAfter,
     };
+    // `auto` starts on SSE when this tab fell back before, or has no WebSocket at all.
+    this.#fellBack =
+      this.#options.transport === 'auto' &&
+      (fellBackBefore(this.url) || typeof this.#options.WebSocket !== 'function');
   }
 
   // ---- state ---------------------------------------------------------------------------------
@@ -251,8 +258,12 @@ export class LiveConnection {
         continue;
       }
       if (!current()) return;
-      const { code, reason, wasOpen } = await this.#connectOnce(token);
+      const { code, reason, wasOpen, details } = await this.#connectOnce(token);
       if (!current()) return;
+      if (this.#sse && code === CODE.bad_request && this.#refuseFromUrl(details)) {
+        this.#attempt = 0; // the others go on a new stream at once
+        continue;
+      }
       if (this.#resubscribing) {
         this.#resubscribing = false; // a new set of subscriptions: straight to a new link
         this.#attempt = 0;
@@ -266,6 +277,8 @@ export class LiveConnection {
       ) {
         this.#fellBack = this.#sse = true;
         this.#attempt = 0;
+        rememberFallback(this.url);
+        continue; // not a reconnect to the page: on to SSE at once
       }
       if (wasOpen && Date.now() - this.#openedAt >= this.#options.stableAfterMs) this.#attempt = 1; // stable: start over
       this.#lastClose = code;
@@ -280,9 +293,9 @@ export class LiveConnection {
   }
 
   /** Opens one link (`path`: its path and token) and resolves when it ends, whoever ended it. */
-  #connectOnce(path: string): Promise<{ code: number; reason: string; wasOpen: boolean }> {
+  #connectOnce(path: string): Promise<{ code: number; reason: string; wasOpen: boolean; details?: unknown }> {
     return new Promise((resolve) => {
-      const onClose = (code: number, reason: string) => {
+      const onClose = (code: number, reason: string, details?: unknown) => {
         const wasOpen = this.#welcome !== undefined;
         this.#link = undefined;
         this.#welcome = undefined;
@@ -296,17 +309,19 @@ export class LiveConnection {
           });
           this.#publishes.delete(id);
         }
-        resolve({ code, reason, wasOpen });
+        resolve({ code, reason, wasOpen, details });
       };
       const onFrame = (text: string) => this.#onFrame(text);
       try {
         if (this.#sse) {
           // Every live subscription goes in the URL, each with its own resume position.
           const specs = [];
+          this.#urlEntries = [];
           for (const entry of this.#subscriptions.values()) {
             if (entry.refused) continue;
             entry.pending = true;
             specs.push(entry.spec());
+            this.#urlEntries.push(entry);
           }
           const url = `${this.url}${path}&subscriptions=${encodeURIComponent(JSON.stringify(specs))}`;
           const onActivity = () => (this.#lastFrameAt = Date.now());
@@ -322,7 +337,10 @@ export class LiveConnection {
           );
         }
       } catch (error) {
-        // An unusable URL: say which, without the token.
+        // The environment refuses the socket outright (a bad URL, a Content-Security-Policy, a
+        // blocked scheme): it never will open, so `auto` goes to SSE at once.
+        if (this.#options.transport === 'auto') this.#failedOpens = this.#options.fallbackAfter - 1;
+        // Say which URL, without the token.
         onClose(1006, `cannot open a WebSocket to ${this.url}: ${(error as Error).message}`);
         return;
       }
@@ -431,9 +449,36 @@ export class LiveConnection {
   }
 
   #sendSubscribe(entry: SubscriptionEntry): void {
+    entry.pending = true; // events of the spec it replaces are dropped until `subscribed`
     if (this.#sse) return this.#resubscribe();
-    entry.pending = true;
     this.#send({ type: 'subscribe', ...entry.spec() });
+  }
+
+  /**
+   * SSE: the server refused the stream for one subscription in its URL (HTTP 400, issues at
+   * `["subscriptions", index, …]`): that one is refused as a WebSocket would refuse its `subscribe`, the others go
+   * on. False when the refusal names no subscription.
+   */
+  #refuseFromUrl(details: unknown): boolean {
+    const issue: unknown = Array.isArray(details) ? details[0] : undefined;
+    const { path, message } = (typeof issue === 'object' && issue !== null ? issue : {}) as {
+      path?: unknown;
+      message?: unknown;
+    };
+    // The issue's path is in the query: `["subscriptions", index, …]`.
+    const index: unknown = Array.isArray(path) && path[0] === 'subscriptions' ? path[1] : undefined;
+    const entry = typeof index === 'number' ? this.#urlEntries[index] : undefined;
+    if (!entry || typeof message !== 'string' || !Array.isArray(path)) return false;
+    const issues = [{ path: path.slice(2), message }];
+    entry.pending = false;
+    entry.refused = true;
+    entry.handlers.onError?.({
+      code: CODE.bad_request,
+      name: 'bad_request',
+      message: describeIssues(issues),
+      details: issues,
+    });
+    return true;
   }
 
   /** SSE: the subscriptions changed; a new link carries the new set (one per turn of the loop). */
@@ -547,6 +592,25 @@ export class LiveConnection {
       clearInterval(timer as ReturnType<typeof setInterval>);
     }
     this.#timers[name] = undefined;
+  }
+}
+
+/** Where the page remembers, per API, that `auto` fell back to SSE: for the session, as a tab's. */
+const FALLBACK_KEY = 'catalyst-realtime:sse-fallback:';
+
+function rememberFallback(url: string): void {
+  try {
+    globalThis.sessionStorage?.setItem(FALLBACK_KEY + url, '1');
+  } catch {
+    // storage off (privacy settings, sandboxed frame): this connection still falls back
+  }
+}
+
+function fellBackBefore(url: string): boolean {
+  try {
+    return globalThis.sessionStorage?.getItem(FALLBACK_KEY + url) === '1';
+  } catch {
+    return false;
   }
 }
 

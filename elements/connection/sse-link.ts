@@ -12,29 +12,44 @@ export type SseLinkHandlers = LinkHandlers & { onActivity(): void };
 
 /** The close code a WebSocket would have had for a refused stream (section 7). */
 function refusalCode(status: number, name: string | undefined): number {
+  if (status === 400) return 4000;
   if (status === 401) return name === 'token_expired' ? 4001 : 4002;
   if (status === 403) return 4003;
   if (status === 429) return 4008;
   return 1006;
 }
 
+/** Resolves in a task of its own (not throttled like a timer). */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(undefined);
+  });
+}
+
 /** Opens the stream at `url` (token, subscriptions, since and epoch already in it). */
 export function openSseLink(fetcher: typeof fetch, url: string, handlers: SseLinkHandlers): Link {
   const abort = new AbortController();
   let ended = false;
-  const end = (code: number, reason: string) => {
+  const end = (code: number, reason: string, details?: unknown) => {
     if (ended) return;
     ended = true;
     abort.abort();
-    handlers.onClose(code, reason);
+    handlers.onClose(code, reason, details);
   };
 
   let event = '';
   let data: string[] = [];
+  /** Events complete in the chunks read so far, not yet handed on. */
+  const ready: [type: string, text: string][] = [];
   /** One line of the stream, as the HTML standard's event stream parser reads it. */
   const line = (text: string) => {
     if (text === '') {
-      if (data.length > 0) dispatch(event || 'message', data.join('\n'));
+      if (data.length > 0) ready.push([event || 'message', data.join('\n')]);
       event = '';
       data = [];
       return;
@@ -72,6 +87,7 @@ export function openSseLink(fetcher: typeof fetch, url: string, handlers: SseLin
       return end(
         refusalCode(response.status, refusal?.error.code),
         refusal?.error.message ?? `the event stream answered HTTP ${response.status}`,
+        refusal?.error.details,
       );
     }
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -83,9 +99,14 @@ export function openSseLink(fetcher: typeof fetch, url: string, handlers: SseLin
         handlers.onActivity();
         buffer += value;
         let newline: number;
-        while (!ended && (newline = buffer.indexOf('\n')) >= 0) {
+        while ((newline = buffer.indexOf('\n')) >= 0) {
           line(buffer.slice(0, buffer[newline - 1] === '\r' ? newline - 1 : newline));
           buffer = buffer.slice(newline + 1);
+        }
+        // One message per task, as WebSocket delivers them: a page renders each before the next.
+        for (let next = ready.shift(); next && !ended; next = ready.shift()) {
+          dispatch(...next);
+          if (ready.length > 0) await nextTask();
         }
       }
     } catch (error) {

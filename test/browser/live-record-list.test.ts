@@ -27,6 +27,7 @@ import {
   text,
   unmountAll,
   until,
+  itOnWebSocket,
 } from './support/elements.js';
 
 /** The orders every test starts from (acme, production). */
@@ -331,7 +332,7 @@ describe('<live-record-list>', () => {
   });
 
   describe('attributes', () => {
-    it('replaces the subscription when where, sort and limit change', async () => {
+    itOnWebSocket('replaces the subscription when where, sort and limit change', async () => {
       const spy = new WireSpy(server);
       try {
         const element = list(`object="orders" where='{"status":"pending"}' sort="id"`);

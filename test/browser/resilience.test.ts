@@ -33,6 +33,7 @@ import {
   text,
   unmountAll,
   until,
+  itOnWebSocket,
 } from './support/elements.js';
 
 const ROW = `<template><span data-field="id"></span> <span data-field="status"></span> <span data-field="total"></span></template>`;
@@ -205,7 +206,7 @@ describe('no event lost or doubled', () => {
     await expectCaughtUp(page);
   });
 
-  it('across a heartbeat close (4011) while the page was too busy to answer', async () => {
+  itOnWebSocket('across a heartbeat close (4011) while the page was too busy to answer', async () => {
     const page = await open({ heartbeatMs: 150 });
     page.gate.close();
     // A long task: no pong leaves the page for 2 × heartbeatMs, so the server hangs up (and
@@ -221,7 +222,7 @@ describe('no event lost or doubled', () => {
     expect(closeCodes(page)).to.include(4011);
   });
 
-  it('across session expiry (4001), renewing at once each time', async function () {
+  itOnWebSocket('across session expiry (4001), renewing at once each time', async function () {
     this.timeout(15_000);
     const page = await open({ sessionTtlMs: 400 });
     // Hold each renewal back a moment, so that some writes land while the page is away.
@@ -255,7 +256,7 @@ describe('one connection for the page', () => {
     await server.close();
   });
 
-  it('carries every element of one url and key on one WebSocket', async () => {
+  itOnWebSocket('carries every element of one url and key on one WebSocket', async () => {
     const spy = new WireSpy(server);
     try {
       const { url } = server;

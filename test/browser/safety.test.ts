@@ -21,6 +21,7 @@ import {
   unmountAll,
   wsAuthRequests,
   until,
+  itOnWebSocket,
 } from './support/elements.js';
 
 declare global {
@@ -50,7 +51,7 @@ describe('keys the server refuses', () => {
     await server.close();
   });
 
-  it('shows 4003 for an object the key may not read, and never asks for it again', async () => {
+  itOnWebSocket('shows 4003 for an object the key may not read, and never asks for it again', async () => {
     const spy = new WireSpy(server);
     fastConnection(server, server.keys.acmeProductsOnly);
     try {
@@ -86,7 +87,7 @@ describe('keys the server refuses', () => {
     }
   });
 
-  it('lets the socket go when its only subscription is refused', async () => {
+  itOnWebSocket('lets the socket go when its only subscription is refused', async () => {
     const list = mount<LiveRecordListElement>(
       `<live-record-list url="${server.url}" api-key="${server.keys.acmeProductsOnly}" object="orders"></live-record-list>`,
     );

@@ -335,3 +335,18 @@ export function seededRandom(seed: number): () => number {
 export async function noConnectionsLeft(server: TestDevServer): Promise<void> {
   await until(async () => (await server.healthz()).connections === 0, 'a connection was left open');
 }
+
+/**
+ * Whether this page runs on a network that refuses WebSocket upgrades to the API (the `sse`
+ * group of web-test-runner.config.js), where the elements fall back to Server-Sent Events.
+ */
+export const WEBSOCKET_BLOCKED =
+  (globalThis as { catalystTestNetwork?: string }).catalystTestNetwork === 'websocket-blocked';
+
+/**
+ * `it` for a test about WebSocket itself (frames on the wire, sockets counted, pongs, close
+ * codes of a socket): skipped where WebSocket is blocked, run everywhere else.
+ */
+export function itOnWebSocket(title: string, fn: MochaFunction): void {
+  (WEBSOCKET_BLOCKED ? it.skip : it)(title, fn);
+}
