@@ -51,6 +51,8 @@ export default {
         'test/browser/live-status.test.ts',
         'test/browser/safety.test.ts',
         'test/browser/resilience.test.ts',
+        'test/browser/live-presence.test.ts',
+        'test/browser/background-tab.test.ts',
       ],
       testRunnerHtml: blockedWebSocketHtml,
     },

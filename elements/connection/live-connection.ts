@@ -18,7 +18,8 @@ import { readServerMessage } from '../../protocol/read-server-message.js';
 import { retryDelay, type BackoffOptions } from './backoff.js';
 import { fetchToken } from './fetch-token.js';
 import { openWebSocketLink, type Link, type WebSocketClass } from './link.js';
-import { openSseLink } from './sse-link.js';
+import { fellBackBefore, rememberFallback } from './sse-fallback-memory.js';
+import { openSseLink, refusedSubscription } from './sse-link.js';
 import type { ConnectionState, ConnectionStatus, LiveError } from './connection-status.js';
 import {
   SubscriptionEntry,
@@ -460,16 +461,10 @@ export class LiveConnection {
    * on. False when the refusal names no subscription.
    */
   #refuseFromUrl(details: unknown): boolean {
-    const issue: unknown = Array.isArray(details) ? details[0] : undefined;
-    const { path, message } = (typeof issue === 'object' && issue !== null ? issue : {}) as {
-      path?: unknown;
-      message?: unknown;
-    };
-    // The issue's path is in the query: `["subscriptions", index, …]`.
-    const index: unknown = Array.isArray(path) && path[0] === 'subscriptions' ? path[1] : undefined;
-    const entry = typeof index === 'number' ? this.#urlEntries[index] : undefined;
-    if (!entry || typeof message !== 'string' || !Array.isArray(path)) return false;
-    const issues = [{ path: path.slice(2), message }];
+    const refusal = refusedSubscription(details);
+    const entry = refusal && this.#urlEntries[refusal.index];
+    if (!refusal || !entry) return false;
+    const { issues } = refusal;
     entry.pending = false;
     entry.refused = true;
     entry.handlers.onError?.({
@@ -592,25 +587,6 @@ export class LiveConnection {
       clearInterval(timer as ReturnType<typeof setInterval>);
     }
     this.#timers[name] = undefined;
-  }
-}
-
-/** Where the page remembers, per API, that `auto` fell back to SSE: for the session, as a tab's. */
-const FALLBACK_KEY = 'catalyst-realtime:sse-fallback:';
-
-function rememberFallback(url: string): void {
-  try {
-    globalThis.sessionStorage?.setItem(FALLBACK_KEY + url, '1');
-  } catch {
-    // storage off (privacy settings, sandboxed frame): this connection still falls back
-  }
-}
-
-function fellBackBefore(url: string): boolean {
-  try {
-    return globalThis.sessionStorage?.getItem(FALLBACK_KEY + url) === '1';
-  } catch {
-    return false;
   }
 }
 

@@ -19,6 +19,23 @@ function refusalCode(status: number, name: string | undefined): number {
   return 1006;
 }
 
+/**
+ * The subscription a refused stream names (HTTP 400 with issues at `["subscriptions", index, …]`)
+ * and its issues relative to that subscription; `undefined` when the refusal names none.
+ */
+export function refusedSubscription(
+  details: unknown,
+): { index: number; issues: { path: (string | number)[]; message: string }[] } | undefined {
+  const issue: unknown = Array.isArray(details) ? details[0] : undefined;
+  const { path, message } = (typeof issue === 'object' && issue !== null ? issue : {}) as {
+    path?: unknown;
+    message?: unknown;
+  };
+  if (!Array.isArray(path) || path[0] !== 'subscriptions' || typeof path[1] !== 'number') return undefined;
+  if (typeof message !== 'string') return undefined;
+  return { index: path[1], issues: [{ path: path.slice(2) as (string | number)[], message }] };
+}
+
 /** Resolves in a task of its own (not throttled like a timer). */
 function nextTask(): Promise<void> {
   return new Promise((resolve) => {

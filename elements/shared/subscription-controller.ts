@@ -1,7 +1,8 @@
 /**
- * The life of one element's subscription, shared by `LiveQueryController` and
- * `LiveRecordController`: find the connection, subscribe in `hostConnected()`, follow attribute
- * and connection changes before each render (`hostUpdate()`), release in `hostDisconnected()`.
+ * The life of one element's subscription, shared by `LiveQueryController`, `LiveRecordController`
+ * (records channels, through `SubscriptionController`) and `LivePresenceController` (a presence
+ * channel): find the connection, subscribe in `hostConnected()`, follow attribute and connection
+ * changes before each render (`hostUpdate()`), release in `hostDisconnected()`.
  *
  * A change of attributes replaces the subscription atomically with `update()` (same id, the
  * server swaps filter and snapshot in one step); a change of connection unsubscribes from the
@@ -9,7 +10,7 @@
  * subscription and a denied key all end in the `error` state with a message, and `live-error`.
  */
 import type { ReactiveController } from 'lit';
-import type { RecordEvent, SubscribedMessage } from '../../protocol/index.js';
+import type { LiveEvent, RecordEvent, SubscribedMessage } from '../../protocol/index.js';
 import type {
   ConnectionStatus,
   LiveConnection,
@@ -23,6 +24,7 @@ import {
   LiveStatusEvent,
   emit,
   type LiveChangeDetail,
+  type LiveElementEvent,
   type LiveErrorDetail,
 } from './live-element-event.js';
 import { AttributeError, whereRefusal } from './parse-attributes.js';
@@ -43,8 +45,15 @@ export type LoadState = (typeof LOAD_STATES)[keyof typeof LOAD_STATES];
 /** What a subclass derives from its host's attributes: at least the subscription request. */
 export type SubscriptionPlan = { request: SubscriptionRequest };
 
-/** Base of the data controllers; `P` is what the subclass needs to hold the subscription's state. */
-export abstract class SubscriptionController<P extends SubscriptionPlan> implements ReactiveController {
+/**
+ * Base of the data controllers, for any channel: `P` is what the subclass needs to hold the
+ * subscription's state, `E` the events it applies, `D` what its `live-change` events say.
+ */
+export abstract class ChannelSubscriptionController<
+  P extends SubscriptionPlan,
+  E extends LiveEvent,
+  D,
+> implements ReactiveController {
   /** Where the data stands. */
   state: LoadState = LOAD_STATES.loading;
   /** Why `state` is `error`. */
@@ -73,10 +82,14 @@ export abstract class SubscriptionController<P extends SubscriptionPlan> impleme
   protected abstract plan(): P;
   /** Clears the state for a new plan (new subscription or new attributes). */
   protected abstract begin(plan: P): void;
-  /** A snapshot replaced the state; returns the change to report. */
-  protected abstract onSnapshot(message: SubscribedMessage): LiveChangeDetail;
-  /** A batch of record events arrived; returns the change to report, or nothing. */
-  protected abstract onRecordEvents(events: RecordEvent[]): LiveChangeDetail | undefined;
+  /** A snapshot (or a presence room's member list) replaced the state; returns the change to report. */
+  protected abstract onSnapshot(message: SubscribedMessage): D;
+  /** Whether an event of a batch is one this controller applies. */
+  protected abstract accepts(event: LiveEvent): event is E;
+  /** A batch's events that `accepts` arrived; returns the change to report, or nothing. */
+  protected abstract onBatch(events: E[]): D | undefined;
+  /** The `live-change` event that reports `detail`. */
+  protected abstract changeEvent(detail: D): LiveElementEvent<D>;
 
   hostConnected(): void {
     this.#sync(false);
@@ -99,9 +112,9 @@ export abstract class SubscriptionController<P extends SubscriptionPlan> impleme
   }
 
   /** Fires `live-change` once the host has rendered the change. */
-  protected reportChange(detail: LiveChangeDetail): void {
+  protected reportChange(detail: D): void {
     this.host.requestUpdate();
-    void this.host.updateComplete.then(() => emit(this.host, new LiveChangeEvent(detail)));
+    void this.host.updateComplete.then(() => emit(this.host, this.changeEvent(detail)));
   }
 
   /**
@@ -191,11 +204,11 @@ export abstract class SubscriptionController<P extends SubscriptionPlan> impleme
     this.reportChange(detail);
   }
 
-  #onEvents(events: unknown[]): void {
-    // A records subscription only receives record events; the guard keeps the type honest.
-    const records = events.filter(isRecordEvent);
-    if (records.length === 0 || this.state !== LOAD_STATES.ready) return;
-    const detail = this.onRecordEvents(records);
+  #onEvents(events: LiveEvent[]): void {
+    // A subscription only receives events of its channel's kind; the guard keeps the type honest.
+    const accepted = events.filter((event) => this.accepts(event));
+    if (accepted.length === 0 || this.state !== LOAD_STATES.ready) return;
+    const detail = this.onBatch(accepted);
     if (detail) this.reportChange(detail);
   }
 
@@ -235,10 +248,26 @@ export abstract class SubscriptionController<P extends SubscriptionPlan> impleme
   }
 }
 
-function sameValues(a: readonly unknown[], b: readonly unknown[]): boolean {
-  return a.length === b.length && a.every((value, i) => value === b[i]);
+/** Base of the records controllers (`LiveQueryController`, `LiveRecordController`). */
+export abstract class SubscriptionController<
+  P extends SubscriptionPlan,
+> extends ChannelSubscriptionController<P, RecordEvent, LiveChangeDetail> {
+  /** A batch of record events arrived; returns the change to report, or nothing. */
+  protected abstract onRecordEvents(events: RecordEvent[]): LiveChangeDetail | undefined;
+
+  protected accepts(event: LiveEvent): event is RecordEvent {
+    return 'record' in event;
+  }
+
+  protected onBatch(events: RecordEvent[]): LiveChangeDetail | undefined {
+    return this.onRecordEvents(events);
+  }
+
+  protected changeEvent(detail: LiveChangeDetail): LiveChangeEvent {
+    return new LiveChangeEvent(detail);
+  }
 }
 
-function isRecordEvent(event: unknown): event is RecordEvent {
-  return typeof event === 'object' && event !== null && 'change' in event && 'record' in event;
+function sameValues(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return a.length === b.length && a.every((value, i) => value === b[i]);
 }

@@ -5,7 +5,12 @@
  */
 import { LitElement, css, html } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import type { LiveChangeEvent, LiveErrorEvent, LiveStatusEvent } from '../../elements/index.js';
+import type {
+  LiveChangeEvent,
+  LiveErrorEvent,
+  LivePresenceChangeEvent,
+  LiveStatusEvent,
+} from '../../elements/index.js';
 
 const EVENTS = ['live-status', 'live-change', 'live-error'] as const;
 
@@ -32,7 +37,7 @@ export class StoryEventLog extends LitElement {
     // Every element inside reports the one connection's state: the provider's report is enough.
     const provider = this.target?.localName === 'live-connection' ? this.target : undefined;
     if (event.type === 'live-status' && provider && event.target !== provider) return;
-    this.add(describe(event as LiveStatusEvent | LiveChangeEvent | LiveErrorEvent));
+    this.add(describe(event as LiveStatusEvent | LiveChangeEvent | LivePresenceChangeEvent | LiveErrorEvent));
   };
 
   override connectedCallback(): void {
@@ -59,7 +64,9 @@ export class StoryEventLog extends LitElement {
   }
 }
 
-function describe(event: LiveStatusEvent | LiveChangeEvent | LiveErrorEvent): string {
+function describe(
+  event: LiveStatusEvent | LiveChangeEvent | LivePresenceChangeEvent | LiveErrorEvent,
+): string {
   const source = (event.target as Element).localName;
   switch (event.type) {
     case 'live-status': {
@@ -69,7 +76,12 @@ function describe(event: LiveStatusEvent | LiveChangeEvent | LiveErrorEvent): st
       return `${source} live-status: ${state}${retry}${error}`;
     }
     case 'live-change': {
-      const { reason, added, modified, removed, records } = (event as LiveChangeEvent).detail;
+      const detail = (event as LiveChangeEvent | LivePresenceChangeEvent).detail;
+      if ('members' in detail) {
+        const { reason, added, removed, members } = detail;
+        return `${source} live-change: ${reason}, +${added.length} −${removed.length}, ${members.length} here`;
+      }
+      const { reason, added, modified, removed, records } = detail;
       return `${source} live-change: ${reason}, +${added.length} ~${modified.length} −${removed.length}, ${records.length} shown`;
     }
     default: {

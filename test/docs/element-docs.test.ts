@@ -14,7 +14,7 @@ import { missingDescriptions, readElements } from '../../scripts/element-docs/ma
 import { REPO_ROOT } from '../support/cli-process.js';
 
 const README = join(REPO_ROOT, 'README.md');
-const TAGS = ['live-connection', 'live-record', 'live-record-list', 'live-status'];
+const TAGS = ['live-connection', 'live-presence', 'live-record', 'live-record-list', 'live-status'];
 
 type Run = { code: number; stdout: string; stderr: string };
 

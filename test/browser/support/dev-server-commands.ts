@@ -67,6 +67,14 @@ export type DevServerActions = {
   stop: { payload: Record<string, never>; result: true };
   restart: { payload: Record<string, never>; result: DevServerInfo };
   close: { payload: Record<string, never>; result: true };
+  /**
+   * Freezes the page (no task of it runs, as in a frozen tab), makes `writes` `writesAfterMs`
+   * into the freeze, keeps it frozen `ms` in all, then lets it run again.
+   */
+  freeze: {
+    payload: { ms: number; writes: RecordWrite[]; writesAfterMs: number };
+    result: (LiveRecord | null)[];
+  };
 };
 
 /** An action's name. */

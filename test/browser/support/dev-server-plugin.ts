@@ -11,6 +11,8 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestRunnerPlugin } from '@web/test-runner-core';
+import type { PlaywrightLauncher } from '@web/test-runner-playwright';
+import type { Page } from 'playwright-core';
 import { createDevServer, type DevServer } from '../../../dev-server/node/server.js';
 import {
   HealthResponseSchema,
@@ -168,7 +170,11 @@ export function devServerPlugin(): TestRunnerPlugin<DevServerCommandPayload> {
   const servers = new Map<string, SessionServer>();
   let pageOrigin = 'http://localhost:8000';
 
-  async function handle(sessionId: string, payload: DevServerCommandPayload): Promise<unknown> {
+  async function handle(
+    sessionId: string,
+    payload: DevServerCommandPayload,
+    page: () => Page,
+  ): Promise<unknown> {
     if (payload.action === 'start') {
       await servers.get(sessionId)?.close();
       servers.delete(sessionId);
@@ -195,6 +201,26 @@ export function devServerPlugin(): TestRunnerPlugin<DevServerCommandPayload> {
         await server.close();
         servers.delete(sessionId);
         return true;
+      case 'freeze': {
+        // Page Lifecycle's `frozen` (Page.setWebLifecycleState) has no effect on the test page:
+        // Playwright launches Chromium with renderer backgrounding off. Stopping its JavaScript in
+        // the debugger does what freezing does to it: no task runs, network input waits.
+        const cdp = await page().context().newCDPSession(page());
+        const started = Date.now();
+        await cdp.send('Debugger.enable');
+        await cdp.send('Debugger.pause');
+        try {
+          await new Promise((resolve) => setTimeout(resolve, payload.writesAfterMs));
+          const written = await server.write(payload.writes);
+          await new Promise((resolve) =>
+            setTimeout(resolve, Math.max(0, payload.ms - (Date.now() - started))),
+          );
+          return written;
+        } finally {
+          await cdp.send('Debugger.resume');
+          await cdp.detach();
+        }
+      }
     }
   }
 
@@ -214,7 +240,11 @@ export function devServerPlugin(): TestRunnerPlugin<DevServerCommandPayload> {
       }
       // wtr reads a null or undefined answer as "not my command": every action answers a value.
       try {
-        return { ok: true, result: await handle(session.id, payload) } satisfies DevServerAnswer<unknown>;
+        const page = () => (session.browser as PlaywrightLauncher).getPage(session.id);
+        return {
+          ok: true,
+          result: await handle(session.id, payload, page),
+        } satisfies DevServerAnswer<unknown>;
       } catch (error) {
         return { ok: false, error: (error as Error).message } satisfies DevServerAnswer<unknown>;
       }

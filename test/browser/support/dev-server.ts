@@ -116,6 +116,14 @@ export class TestDevServer {
     return command('query', { object, query });
   }
 
+  /**
+   * Freezes this page for `ms` (no task of it runs, as in a tab the browser froze), making
+   * `writes` `writesAfterMs` into the freeze; resolves once it runs again.
+   */
+  freeze(ms: number, writes: RecordWrite[] = [], writesAfterMs = 0): Promise<(LiveRecord | null)[]> {
+    return command('freeze', { ms, writes, writesAfterMs });
+  }
+
   /** `GET /healthz`: `connections` counts the open WebSocket and SSE connections. */
   healthz(): Promise<Health> {
     return command('healthz', {});
