@@ -33,9 +33,41 @@ function bundleSize(): Plugin {
   };
 }
 
+/**
+ * Minifies the CSS of the elements' `css` tagged templates, which the JavaScript minifier leaves
+ * as written: comments go, blank runs become one space, and none is kept next to `{ } ; ,` or
+ * after a property's colon.
+ */
+function minifyElementCss(): Plugin {
+  const shrink = (text: string) =>
+    text
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .replace(/\s+/g, ' ')
+      .replace(/\s*([{};,])\s*/g, '$1')
+      .replace(/:\s+/g, ':') // a colon before a blank ends a property name (selectors never have one)
+      .replace(/;}/g, '}')
+      .trim();
+  return {
+    name: 'catalyst-minify-element-css',
+    apply: 'build',
+    transform(code, id) {
+      if (!/\/elements\/.*\.ts$/.test(id) || !code.includes('css`')) return undefined;
+      // `${…}` parts and quoted strings stay as they are.
+      return code.replace(
+        /css`([^`]*)`/g,
+        (_, text: string) =>
+          `css\`${text
+            .split(/(\$\{[^}]*\}|'[^']*'|"[^"]*")/)
+            .map((part, i) => (i % 2 === 1 ? part : shrink(part)))
+            .join('')}\``,
+      );
+    },
+  };
+}
+
 export default defineConfig({
   server: { host: '127.0.0.1' },
-  plugins: [bundleSize()],
+  plugins: [minifyElementCss(), bundleSize()],
   build: {
     outDir: OUT_DIR,
     emptyOutDir: true,

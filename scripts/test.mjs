@@ -90,6 +90,17 @@ const suites = [
   // project, and the demo page in Chromium against the real dev server.
   nodeTests('package tests', 'browser', ['test/package', 'test/demo']),
   {
+    // Every benchmark at a tiny size (bench/run.mjs --smoke): the code runs; the numbers are not asserted.
+    name: 'benchmark smoke',
+    kind: 'browser',
+    command: process.execPath,
+    args: ['bench/run.mjs', '--smoke'],
+    counts: (output) => {
+      const line = /Benchmarks: (\d+) passed, (\d+) failed/.exec(output);
+      return line ? { passed: Number(line[1]), failed: Number(line[2]) } : { passed: 0, failed: 1 };
+    },
+  },
+  {
     // The static Storybook (scripts/storybook-check.mjs): built into a temporary folder, served on
     // 127.0.0.1, every story and docs page opened in Chromium; one count per story or page.
     name: 'storybook',
