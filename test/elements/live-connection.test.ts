@@ -7,8 +7,6 @@
  * state against a fresh REST query.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
 import { connect, type ConnectionStatus } from '../../elements/connection/index.js';
 import {
@@ -35,9 +33,9 @@ import {
   type Harness,
   type HarnessOptions,
 } from '../support/live-harness.js';
-import { rest, sleep } from '../support/raw-client.js';
+import { sleep } from '../support/raw-client.js';
 import { startScriptedServer, type ScriptedServer } from '../support/scripted-server.js';
-import { KEYS, startTestServer, type TestServer } from '../support/test-server.js';
+import { KEYS, connectionCount, freePort, startTestServer, type TestServer } from '../support/test-server.js';
 
 const PENDING = { status: 'pending' };
 const ALL_ORDERS = { channel: 'records:orders', snapshot: true } as const;
@@ -70,20 +68,6 @@ function managed(url: string, options: HarnessOptions = {}): Harness {
     for (const socket of harness.sockets) socket.terminate();
   });
   return harness;
-}
-
-/** A port nothing listens on now. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
-/** Open connections as the server's /healthz counts them. */
-async function connections(server: TestServer): Promise<number> {
-  return ((await rest(server, 'GET', '/healthz')).body as { connections: number }).connections;
 }
 
 /** Subscribes `log` and waits for the first `subscribed`. */
@@ -155,14 +139,14 @@ describe('lazy open and linger close', () => {
     assert.equal(harness.connection.status.state, 'idle');
     assert.equal(harness.sockets.length, 0);
     assert.equal(harness.authRequests.length, 0);
-    assert.equal(await connections(server), 0);
+    assert.equal(await connectionCount(server), 0);
 
     const log = new SubscriptionLog();
     await subscribed(harness, ALL_ORDERS, log);
     assert.deepEqual(states(harness), ['connecting', 'open']);
     assert.equal(harness.sockets.length, 1);
     assert.equal(harness.authRequests.length, 1);
-    assert.equal(await connections(server), 1);
+    assert.equal(await connectionCount(server), 1);
     assert.deepEqual(log.sorted(), await queryOrders(server));
   });
 
@@ -217,7 +201,7 @@ describe('multiplexing', () => {
     }
     assert.equal(harness.sockets.length, 1);
     assert.equal(harness.authRequests.length, 1);
-    assert.equal(await connections(server), 1);
+    assert.equal(await connectionCount(server), 1);
     assert.equal(sentOf(harness, 'subscribe').length, wheres.length);
     for (const [i, where] of wheres.entries()) {
       assert.deepEqual((logs[i] as SubscriptionLog).sorted(), await queryOrders(server, where));

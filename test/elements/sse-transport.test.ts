@@ -5,7 +5,6 @@
  * checked by `seq` against the REST writes, and the applied state against a fresh query.
  */
 import assert from 'node:assert/strict';
-import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import type { DevServerOptions } from '../../dev-server/node/server.js';
@@ -22,8 +21,7 @@ import {
   type Harness,
   type HarnessOptions,
 } from '../support/live-harness.js';
-import { rest } from '../support/raw-client.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { connectionCount, freePort, startTestServer, type TestServer } from '../support/test-server.js';
 
 const ALL_ORDERS = { channel: 'records:orders', snapshot: true } as const;
 const PENDING_ORDERS = {
@@ -49,18 +47,6 @@ function managed(url: string, options: HarnessOptions): Harness {
   const harness = manage(url, options);
   cleanups.push(() => harness.connection.close());
   return harness;
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
-async function connections(server: TestServer): Promise<number> {
-  return ((await rest(server, 'GET', '/healthz')).body as { connections: number }).connections;
 }
 
 /** Subscribes with a log and waits for its snapshot. */
@@ -102,7 +88,7 @@ describe('transport: sse', () => {
     await writer.burst(8);
     await exact(server, writer, all, pending);
     assert.equal(harness.sockets.length, 0, 'no WebSocket was opened');
-    assert.equal(await connections(server), 1);
+    assert.equal(await connectionCount(server), 1);
     assert.ok(all.subscribed.slice(1).every((message) => message.resumed === true));
   });
 

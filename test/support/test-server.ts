@@ -2,6 +2,7 @@
  * Starts the real dev server for a test on a random port of 127.0.0.1, with small limits for
  * speed, and a config of two clients and two environments to test isolation with.
  */
+import { createServer, type AddressInfo } from 'node:net';
 import { createDevServer, type DevServer, type DevServerOptions } from '../../dev-server/node/server.js';
 
 /** Keys of the test config. */
@@ -64,4 +65,19 @@ export async function startTestServer(options: DevServerOptions = {}): Promise<T
     limits: { ...FAST_LIMITS, ...options.limits },
   });
   return Object.assign(server, { wsUrl: server.url.replace(/^http/, 'ws') + '/ws/events/object-records/' });
+}
+
+/** A port of 127.0.0.1 nothing listens on now: for a server to restart on, or to refuse connections. */
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** Open connections (WebSocket and SSE) as the server's `/healthz` counts them. */
+export async function connectionCount(server: { url: string }): Promise<number> {
+  const health = (await (await fetch(`${server.url}/healthz`)).json()) as { connections: number };
+  return health.connections;
 }
