@@ -19,6 +19,19 @@ export function describeIssues(issues: readonly Issue[]): string {
   return `${where}${first.message}${more}`;
 }
 
+/**
+ * The first issue of a refusal's `details` as another party sent them (unchecked JSON): the
+ * issue, when it has the shape of one, else `undefined`.
+ */
+export function firstIssue(details: unknown): Issue | undefined {
+  const issue: unknown = Array.isArray(details) ? details[0] : undefined;
+  if (typeof issue !== 'object' || issue === null) return undefined;
+  const { path, message } = issue as { path?: unknown; message?: unknown };
+  if (!Array.isArray(path) || typeof message !== 'string') return undefined;
+  if (!path.every((key) => typeof key === 'string' || typeof key === 'number')) return undefined;
+  return { path: path as (string | number)[], message };
+}
+
 /** What a validator says of a value: the message it is, or the issues that refuse it. */
 export type CheckResult<T> = { ok: true; message: T } | { ok: false; issues: Issue[] };
 

@@ -194,8 +194,6 @@ function openSse(engine: Engine, params: URLSearchParams, cors: Record<string, s
   const epoch = params.get('epoch') ?? undefined;
   // The URL's since/epoch fill in what a subscription leaves out, field by field: a subscription's
   // own since is never paired with an epoch it did not come from.
-  // The URL's since/epoch fill in what a subscription leaves out, field by field, so a
-  // subscription's own since is still checked against the epoch the page came from.
   const subscriptions: SubscriptionSpec[] = specs.map((spec) => {
     const s = spec.since ?? since;
     if (s === undefined) return spec;

@@ -4,6 +4,7 @@
  * fetch rather than `EventSource`, which hides a refusal's HTTP status, cannot see the heartbeat
  * comments and retries on its own with a spent one-time token.
  */
+import { firstIssue, type Issue } from '../../protocol/issues.js';
 import { checkErrorBody } from '../../protocol/read-server-message.js';
 import type { Link, LinkHandlers } from './link.js';
 
@@ -23,17 +24,10 @@ function refusalCode(status: number, name: string | undefined): number {
  * The subscription a refused stream names (HTTP 400 with issues at `["subscriptions", index, …]`)
  * and its issues relative to that subscription; `undefined` when the refusal names none.
  */
-export function refusedSubscription(
-  details: unknown,
-): { index: number; issues: { path: (string | number)[]; message: string }[] } | undefined {
-  const issue: unknown = Array.isArray(details) ? details[0] : undefined;
-  const { path, message } = (typeof issue === 'object' && issue !== null ? issue : {}) as {
-    path?: unknown;
-    message?: unknown;
-  };
-  if (!Array.isArray(path) || path[0] !== 'subscriptions' || typeof path[1] !== 'number') return undefined;
-  if (typeof message !== 'string') return undefined;
-  return { index: path[1], issues: [{ path: path.slice(2) as (string | number)[], message }] };
+export function refusedSubscription(details: unknown): { index: number; issues: Issue[] } | undefined {
+  const issue = firstIssue(details);
+  if (!issue || issue.path[0] !== 'subscriptions' || typeof issue.path[1] !== 'number') return undefined;
+  return { index: issue.path[1], issues: [{ path: issue.path.slice(2), message: issue.message }] };
 }
 
 /** Resolves in a task of its own (not throttled like a timer). */

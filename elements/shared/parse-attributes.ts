@@ -9,7 +9,7 @@
  * (`sort="-createdAt, name"`); as properties they also take an array.
  */
 import { parseChannel, recordsChannel } from '../../protocol/channel.js';
-import { describeIssues } from '../../protocol/issues.js';
+import { describeIssues, firstIssue } from '../../protocol/issues.js';
 import { PROTOCOL_BOUNDS } from '../../protocol/limits.js';
 import { normalizeOperation, type Operation } from '../../protocol/operations.js';
 import { fieldsError } from '../../protocol/projection.js';
@@ -80,16 +80,10 @@ export function parseWhere(where: string | Where | undefined): Where | undefined
  * attribute (`where is invalid: 0.1: unknown operator "~" …`); `undefined` for any other refusal.
  */
 export function whereRefusal(details: unknown): AttributeError | undefined {
-  const issue: unknown = Array.isArray(details) ? details[0] : undefined;
-  if (typeof issue !== 'object' || issue === null) return undefined;
-  const { path, message } = issue as { path?: unknown; message?: unknown };
-  if (!Array.isArray(path) || path[0] !== 'filter' || path[1] !== 'where' || typeof message !== 'string') {
-    return undefined;
-  }
-  return new AttributeError(
-    'where',
-    `where is invalid: ${describeIssues([{ path: path.slice(2), message }])}`,
-  );
+  const issue = firstIssue(details);
+  if (!issue || issue.path[0] !== 'filter' || issue.path[1] !== 'where') return undefined;
+  const message = describeIssues([{ path: issue.path.slice(2), message: issue.message }]);
+  return new AttributeError('where', `where is invalid: ${message}`);
 }
 
 /** `sort`: field paths, `-` in front for descending (`sort="-createdAt, name"`). Empty means by id. */
