@@ -163,7 +163,7 @@ describe('no event lost or doubled', () => {
   it('across a slow-consumer close (4009) provoked by a burst of large writes', async function () {
     // Megabytes must pile up past the kernel's socket buffers before the server sees a slow
     // consumer: on a loaded two-core machine that takes longer than the default 10 s.
-    this.timeout(30_000);
+    this.timeout(45_000);
     const page = await open({ maxBufferedBytes: 65_536 });
     // Large records, archived: the pending list never sees them; the full list does (its
     // template shows only the small fields), and every change to one is a large event.
@@ -180,7 +180,9 @@ describe('no event lost or doubled', () => {
     page.gate.close();
     // Small writes, large events: megabytes for the server to send while the page is too busy
     // to read them, so its unsent data passes maxBufferedBytes and it closes with 4009.
-    for (let round = 0; round < 3 && !closeCodes(page).includes(4009); round++) {
+    // Chromium's network process keeps reading for a busy page for a while, so on a loaded machine
+    // it may take a few rounds before the server's unsent data passes the limit.
+    for (let round = 0; round < 8 && !closeCodes(page).includes(4009); round++) {
       const burst = server.write(
         Array.from({ length: 60 }, (_, i) => ({
           op: 'patch' as const,
@@ -190,7 +192,7 @@ describe('no event lost or doubled', () => {
         })),
       );
       await new Promise((resolve) => setTimeout(resolve, 20)); // the command is on its way
-      const busyUntil = Date.now() + 500;
+      const busyUntil = Date.now() + 800;
       while (Date.now() < busyUntil) {
         /* busy */
       }
