@@ -7,9 +7,12 @@ import { LiveConnection, type ConnectOptions } from './live-connection.js';
 
 const connections = new Map<string, LiveConnection>();
 
-/** The shared connection for `url` + `apiKey` (+ `transport`), created on first use (it opens on first subscribe). */
+/**
+ * The shared connection for `url` + `apiKey` (+ `transport`, `share`), created on first use (it
+ * opens on first subscribe).
+ */
 export function connect(options: ConnectOptions): LiveConnection {
-  const id = `${options.url.replace(/\/+$/, '')}\u0000${options.apiKey}\u0000${options.transport ?? 'auto'}`;
+  const id = `${options.url.replace(/\/+$/, '')}\u0000${options.apiKey}\u0000${options.transport ?? 'auto'}\u0000${options.share ?? 'tabs'}`;
   const existing = connections.get(id);
   if (existing && existing.status.state !== 'closed') return existing;
   const connection = new LiveConnection(options);

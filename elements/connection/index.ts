@@ -10,8 +10,10 @@ export {
 export {
   DEFAULTS,
   LiveConnection,
+  SHARES,
   TRANSPORTS,
   type ConnectOptions,
+  type Share,
   type Transport,
   type WebSocketClass,
 } from './live-connection.js';

@@ -20,6 +20,9 @@ import { fetchToken } from './fetch-token.js';
 import { openWebSocketLink, type Link, type WebSocketClass } from './link.js';
 import { fellBackBefore, rememberFallback } from './sse-fallback-memory.js';
 import { openSseLink, refusedSubscription } from './sse-link.js';
+import { joinTabs, type TabLeadership } from './tab-leadership.js';
+import { openTabLink, RELINK } from './tab-link.js';
+import { TabRelay } from './tab-relay.js';
 import type { ConnectionState, ConnectionStatus, LiveError } from './connection-status.js';
 import {
   SubscriptionEntry,
@@ -46,7 +49,19 @@ export type ConnectOptions = {
    * `fallbackAfter` WebSocket attempts in a row fail to open while the API answers.
    */
   transport?: Transport;
+  /**
+   * `tabs` (the default): the page's tabs of this origin share one connection per API and key —
+   * one tab holds it, the others reach the server through it — where the browser has Web Locks
+   * and `BroadcastChannel` (secure contexts). `none`: this tab keeps a connection of its own.
+   */
+  share?: Share;
 } & Partial<typeof DEFAULTS>;
+
+/** The ways a connection can be shared. */
+export const SHARES = ['tabs', 'none'] as const;
+
+/** One of `SHARES`. */
+export type Share = (typeof SHARES)[number];
 
 /** The transports a connection can use. */
 export const TRANSPORTS = ['auto', 'websocket', 'sse'] as const;
@@ -93,8 +108,12 @@ export class LiveConnection {
   #failedOpens = 0;
   /** The subscriptions in the current SSE link's URL, in order. */
   #urlEntries: SubscriptionEntry[] = [];
-  /** The current link is being replaced for a new set of subscriptions (SSE). */
-  #resubscribing = false;
+  /** The current link is being replaced on purpose: a new set of subscriptions (SSE), a new leading tab. */
+  #relinking = false;
+  /** This tab's place among the tabs sharing the connection (`share: 'tabs'`), once opened. */
+  #tabs: TabLeadership | undefined;
+  /** While this tab leads: the other tabs' subscriptions it carries. */
+  #relay: TabRelay | undefined;
   #welcome: WelcomeMessage | undefined;
   #nextId = 1;
   #attempt = 0;
@@ -120,6 +139,7 @@ export class LiveConnection {
       lingerMs: options.lingerMs ?? DEFAULTS.lingerMs,
       connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
       transport: options.transport ?? 'auto',
+      share: options.share ?? 'tabs',
       fallbackAfter: options.fallbackAfter ?? DEFAULTS.fallbackAfter,
     };
     // `auto` starts on SSE when this tab fell back before, or has no WebSocket at all.
@@ -159,10 +179,7 @@ export class LiveConnection {
       throw new Error('this connection was closed for good; call connect() again for a new one');
     }
     const entry = new SubscriptionEntry(`s${this.#nextId++}`, request, handlers);
-    this.#subscriptions.set(entry.id, entry);
-    this.#clearTimer('linger');
-    if (this.#welcome || (this.#sse && this.#link)) this.#sendSubscribe(entry);
-    else if (this.#current.state !== 'denied') this.#open(); // the same key would be refused again: see `retry()`
+    this.#add(entry);
     return {
       id: entry.id,
       update: (next) => {
@@ -174,13 +191,22 @@ export class LiveConnection {
       resync: () => {
         if (this.#subscriptions.has(entry.id)) this.#restart(entry);
       },
-      unsubscribe: () => {
-        if (!this.#subscriptions.delete(entry.id)) return;
-        if (this.#subscriptions.size === 0) this.#lingerThenClose();
-        else if (this.#sse) this.#resubscribe();
-        if (this.#welcome) this.#send({ type: 'unsubscribe', id: entry.id });
-      },
+      unsubscribe: () => this.#remove(entry.id),
     };
+  }
+
+  #add(entry: SubscriptionEntry): void {
+    this.#subscriptions.set(entry.id, entry);
+    this.#clearTimer('linger');
+    if (this.#welcome || (this.#sse && this.#link)) this.#sendSubscribe(entry);
+    else if (this.#current.state !== 'denied') this.#open(); // the same key would be refused again: see `retry()`
+  }
+
+  #remove(id: string): void {
+    if (!this.#subscriptions.delete(id)) return;
+    if (this.#subscriptions.size === 0) this.#lingerThenClose();
+    else if (this.#sse) this.#resubscribe();
+    if (this.#welcome) this.#send({ type: 'unsubscribe', id });
   }
 
   /** Re-sends a subscription without `since`: a fresh snapshot replaces the element's state. */
@@ -217,6 +243,8 @@ export class LiveConnection {
   /** Closes for good: every subscription ends and the socket closes. */
   close(): void {
     this.#subscriptions.clear();
+    this.#relay?.close();
+    this.#tabs?.close();
     this.#teardown();
     this.#setState('closed');
   }
@@ -228,7 +256,10 @@ export class LiveConnection {
     this.#running = true;
     this.#attempt = 0;
     this.#lastClose = undefined;
-    this.#sse = this.#options.transport === 'sse' || this.#fellBack;
+    if (this.#options.share === 'tabs') {
+      const name = `catalyst-realtime ${this.url} ${this.apiKey} ${this.#options.transport}`;
+      this.#tabs ??= joinTabs(name, () => this.#lead());
+    }
     this.#setState('connecting');
     this.#listenToBrowser(true);
     void this.#run(++this.#generation);
@@ -237,6 +268,7 @@ export class LiveConnection {
   /** Attempt after attempt until `teardown()` starts another generation. Never rejects. */
   async #run(generation: number): Promise<void> {
     const current = () => generation === this.#generation;
+    await this.#tabs?.decided;
     while (current()) {
       const delay =
         this.#attempt === 0 ? 0 : retryDelay(this.#lastClose, this.#attempt, this.#options.backoff);
@@ -246,33 +278,38 @@ export class LiveConnection {
         if (!current()) return;
       }
       this.#attempt++;
-      let token: string;
-      try {
-        const answer = await fetchToken(this.#options.fetch, this.url, this.apiKey);
-        token = `${this.#sse ? PATHS.sse : answer.url}?token=${encodeURIComponent(answer.token)}`;
-      } catch (error) {
-        if (!current()) return;
-        const problem = error as LiveError;
-        if (problem.code === 401 || problem.code === 403) return this.#deny(problem);
-        this.#lastClose = undefined;
-        this.#setState(this.#isOffline() ? 'offline' : 'reconnecting', { error: problem });
-        continue;
-      }
+      // Through the leading tab, or on a link of our own: WebSocket, or SSE when asked or fallen back.
+      const viaTab = this.#tabs?.leading === false;
+      this.#sse = !viaTab && (this.#options.transport === 'sse' || this.#fellBack);
+      let path = '';
+      if (!viaTab)
+        try {
+          const answer = await fetchToken(this.#options.fetch, this.url, this.apiKey);
+          path = `${this.#sse ? PATHS.sse : answer.url}?token=${encodeURIComponent(answer.token)}`;
+        } catch (error) {
+          if (!current()) return;
+          const problem = error as LiveError;
+          if (problem.code === 401 || problem.code === 403) return this.#deny(problem);
+          this.#lastClose = undefined;
+          this.#setState(this.#isOffline() ? 'offline' : 'reconnecting', { error: problem });
+          continue;
+        }
       if (!current()) return;
-      const { code, reason, wasOpen, details } = await this.#connectOnce(token);
+      const { code, reason, wasOpen, details } = await this.#connectOnce(path, viaTab);
       if (!current()) return;
       if (this.#sse && code === CODE.bad_request && this.#refuseFromUrl(details)) {
         this.#attempt = 0; // the others go on a new stream at once
         continue;
       }
-      if (this.#resubscribing) {
-        this.#resubscribing = false; // a new set of subscriptions: straight to a new link
+      if (this.#relinking || code === RELINK) {
+        this.#relinking = false; // straight to the new link
         this.#attempt = 0;
         continue;
       }
       if (
         !wasOpen &&
         !this.#sse &&
+        !viaTab &&
         this.#options.transport === 'auto' &&
         ++this.#failedOpens >= this.#options.fallbackAfter
       ) {
@@ -293,8 +330,14 @@ export class LiveConnection {
     }
   }
 
-  /** Opens one link (`path`: its path and token) and resolves when it ends, whoever ended it. */
-  #connectOnce(path: string): Promise<{ code: number; reason: string; wasOpen: boolean; details?: unknown }> {
+  /**
+   * Opens one link — through the leading tab, or to `path` (its path and token) — and resolves
+   * when it ends, whoever ended it.
+   */
+  #connectOnce(
+    path: string,
+    viaTab: boolean,
+  ): Promise<{ code: number; reason: string; wasOpen: boolean; details?: unknown }> {
     return new Promise((resolve) => {
       const onClose = (code: number, reason: string, details?: unknown) => {
         const wasOpen = this.#welcome !== undefined;
@@ -303,6 +346,7 @@ export class LiveConnection {
         this.#clearTimer('heartbeat');
         this.#clearTimer('welcome');
         for (const entry of this.#subscriptions.values()) entry.pending = true;
+        if (!this.#relinking) this.#relay?.linkLost(code, reason);
         for (const [id, publish] of this.#publishes) {
           publish.reject({
             name: 'connection_lost',
@@ -314,7 +358,9 @@ export class LiveConnection {
       };
       const onFrame = (text: string) => this.#onFrame(text);
       try {
-        if (this.#sse) {
+        if (viaTab && this.#tabs) {
+          this.#link = openTabLink(this.#tabs.channel, this.#tabs.id, { onFrame, onClose });
+        } else if (this.#sse) {
           // Every live subscription goes in the URL, each with its own resume position.
           const specs = [];
           this.#urlEntries = [];
@@ -325,7 +371,10 @@ export class LiveConnection {
             this.#urlEntries.push(entry);
           }
           const url = `${this.url}${path}&subscriptions=${encodeURIComponent(JSON.stringify(specs))}`;
-          const onActivity = () => (this.#lastFrameAt = Date.now());
+          const onActivity = () => {
+            this.#lastFrameAt = Date.now();
+            this.#relayHeartbeat(); // SSE's heartbeat is a comment line
+          };
           this.#link = openSseLink(this.#options.fetch, url, { onFrame, onClose, onActivity });
         } else {
           this.#link = openWebSocketLink(
@@ -414,6 +463,7 @@ export class LiveConnection {
         return;
       }
       case 'ping':
+        this.#relayHeartbeat();
         this.#send(message.t === undefined ? { type: 'pong' } : { type: 'pong', t: message.t });
         return;
       case 'pong':
@@ -432,6 +482,7 @@ export class LiveConnection {
     for (const entry of this.#subscriptions.values()) {
       if (!entry.refused && !this.#sse) this.#sendSubscribe(entry);
     }
+    this.#relay?.welcome();
   }
 
   /** Hands each subscription its events of one batch at once, dropping any already seen. */
@@ -478,8 +529,8 @@ export class LiveConnection {
 
   /** SSE: the subscriptions changed; a new link carries the new set (one per turn of the loop). */
   #resubscribe(): void {
-    if (this.#resubscribing || !this.#link) return;
-    this.#resubscribing = true;
+    if (this.#relinking || !this.#link) return;
+    this.#relinking = true;
     queueMicrotask(() => this.#link?.close(1000, 'subscriptions changed'));
   }
 
@@ -488,6 +539,7 @@ export class LiveConnection {
   }
 
   #deny(error: LiveError): void {
+    this.#relay?.linkLost(CODE.scope_denied, error.message); // the other tabs use the same key
     this.#teardown();
     this.#setState('denied', { error });
   }
@@ -497,6 +549,39 @@ export class LiveConnection {
       error,
       ...(this.#current.retryInMs === undefined ? {} : { retryInMs: this.#current.retryInMs }),
     });
+  }
+
+  // ---- tabs sharing the connection -----------------------------------------------------------
+
+  /** This tab takes the lead: it carries the other tabs' subscriptions on a link of its own. */
+  #lead(): void {
+    const tabs = this.#tabs as TabLeadership;
+    this.#relay = new TabRelay(tabs.channel, {
+      welcome: () => this.#welcome,
+      open: () => {
+        if (this.#current.state === 'denied') return this.#current.lastError;
+        this.#clearTimer('linger');
+        this.#open();
+      },
+      relay: (id, { since, epoch, ...request }, handlers) => {
+        const entry = new SubscriptionEntry(id, request, handlers);
+        entry.seq = since;
+        entry.epoch = epoch;
+        this.#add(entry);
+      },
+      drop: (id) => this.#remove(id),
+      publish: (channel, data) => this.publish(channel, data),
+    });
+    tabs.channel.postMessage({ leader: tabs.id }); // followers of the tab that left come to this one
+    if (this.#link) {
+      this.#relinking = true;
+      this.#link.close(RELINK, 'this tab holds the connection now');
+    }
+    this.#wake?.();
+  }
+
+  #relayHeartbeat(): void {
+    if (this.#welcome) this.#relay?.heartbeat(this.#welcome.heartbeatMs);
   }
 
   // ---- timers and the browser ----------------------------------------------------------------

@@ -1,7 +1,14 @@
 import { ContextProvider } from '@lit/context';
 import { LitElement, html, type PropertyValues } from 'lit';
 import { property } from 'lit/decorators.js';
-import { TRANSPORTS, connect, type ConnectionStatus, type Transport } from '../connection/index.js';
+import {
+  SHARES,
+  TRANSPORTS,
+  connect,
+  type ConnectionStatus,
+  type Share,
+  type Transport,
+} from '../connection/index.js';
 import { connectionContext } from '../shared/connection-context.js';
 import { resolveApiUrl } from '../shared/connection-resolver.js';
 import { ConnectionStatusController } from '../shared/connection-status-controller.js';
@@ -12,9 +19,9 @@ import styles from './live-connection.styles.js';
 /**
  * Connects the live elements inside it to one API with one key. Every `<live-record-list>`,
  * `<live-record>` and `<live-status>` inside uses this connection (one WebSocket, or one
- * Server-Sent Events stream, for all of them, shared with any other element or script naming the same url and key), unless it has
- * `url` and `api-key` attributes of its own. Changing `url` or `api-key` moves them all to the
- * new connection.
+ * Server-Sent Events stream, for all of them, shared with any other element or script naming the
+ * same url and key, and with the page's other open tabs), unless it has `url` and `api-key`
+ * attributes of its own. Changing `url` or `api-key` moves them all to the new connection.
  *
  * @summary Provides the shared connection to the live elements inside it.
  *
@@ -23,10 +30,11 @@ import styles from './live-connection.styles.js';
  * @csspart base - A wrapper with `display: contents`.
  *
  * @attr {'auto' | 'websocket' | 'sse'} transport
+ * @attr {'tabs' | 'none'} share
  *
  * @fires {LiveStatusEvent} live-status - The connection's state changed (`detail`: `{state, retryInMs?, at, lastError?}`).
- * @fires {LiveErrorEvent} live-error - The connection met a new problem, or `transport` names an unknown transport
- *   (`detail`: `{source, code?, name, message}`).
+ * @fires {LiveErrorEvent} live-error - The connection met a new problem, or `transport` or `share` has an
+ *   unknown value (`detail`: `{source, code?, name, message}`).
  */
 export class LiveConnectionElement extends LitElement {
   static override styles = styles;
@@ -47,6 +55,13 @@ export class LiveConnectionElement extends LitElement {
    */
   @property({ reflect: true }) transport: Transport | undefined;
 
+  /**
+   * `tabs` (the default): the page's open tabs share one connection — one tab holds it, the
+   * others receive through it, and another takes over when that tab closes; `none`: this page
+   * keeps a connection of its own (say, to see its own socket in the developer tools).
+   */
+  @property({ reflect: true }) share: Share | undefined;
+
   private readonly provider = new ContextProvider(this, { context: connectionContext });
   private readonly connectionStatus = new ConnectionStatusController(this, { reportErrors: true });
 
@@ -63,23 +78,31 @@ export class LiveConnectionElement extends LitElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     this.provide();
-    if (changed.has('transport') && this.transport && !TRANSPORTS.includes(this.transport)) {
-      const message = `transport "${this.transport}" is not supported; use auto (the default), websocket or sse`;
-      emit(this, new LiveErrorEvent({ source: 'attribute', name: 'bad_attribute', message }));
+    for (const [name, allowed] of [
+      ['transport', TRANSPORTS],
+      ['share', SHARES],
+    ] as const) {
+      const value = this[name];
+      if (changed.has(name) && value && !(allowed as readonly string[]).includes(value)) {
+        const message = `${name} "${value}" is not supported; use ${allowed.slice(1).join(', ')} or ${allowed[0]} (the default)`;
+        emit(this, new LiveErrorEvent({ source: 'attribute', name: 'bad_attribute', message }));
+      }
     }
   }
 
   private provide(): void {
+    const { url, apiKey, transport, share } = this;
     this.provider.setValue(
-      this.url && this.apiKey
-        ? connect({ url: resolveApiUrl(this.url), apiKey: this.apiKey, transport: this.#transport() })
+      url && apiKey
+        ? connect({
+            url: resolveApiUrl(url),
+            apiKey,
+            // An unknown value counts as the default (and is reported).
+            transport: transport && TRANSPORTS.includes(transport) ? transport : 'auto',
+            share: share && SHARES.includes(share) ? share : 'tabs',
+          })
         : undefined,
     );
-  }
-
-  /** The transport to ask for: an unknown one falls back to `auto` (and is reported). */
-  #transport(): Transport {
-    return this.transport && TRANSPORTS.includes(this.transport) ? this.transport : 'auto';
   }
 
   override render() {

@@ -1,0 +1,54 @@
+/**
+ * Which tab of an origin holds the connection to one API: the one holding the Web Lock named
+ * after it. The others queue for the lock, so when the leading tab closes (or its connection
+ * is closed for good) the browser hands the lock to the next tab at once, and it takes over.
+ */
+
+/** This tab's place among the tabs sharing one connection. */
+export class TabLeadership {
+  /** This tab's id on the channel. */
+  readonly id = Math.random().toString(36).slice(2, 10);
+  /** Where the tabs talk (see tab-link.ts). */
+  readonly channel: BroadcastChannel;
+  /** This tab holds the lock. */
+  leading = false;
+  /** Settles once this tab knows whether it leads now. */
+  readonly decided: Promise<void>;
+  readonly #quit = new AbortController();
+  #release: (() => void) | undefined;
+
+  /** `onLead` runs when this tab takes the lead, at once or when an earlier leader goes. */
+  constructor(name: string, onLead: () => void) {
+    this.channel = new BroadcastChannel(name);
+    const locks = navigator.locks;
+    let decided = () => {};
+    this.decided = new Promise((resolve) => (decided = resolve));
+    const lead = () => {
+      this.leading = true;
+      decided();
+      onLead();
+      return new Promise<void>((release) => (this.#release = release)); // held until released
+    };
+    void locks
+      .request(name, { ifAvailable: true }, (lock) => {
+        if (lock) return lead();
+        decided();
+        return locks.request(name, { signal: this.#quit.signal }, lead);
+      })
+      .catch(() => undefined); // the queued request, aborted by `close()`
+  }
+
+  /** Leaves the election and lets the next tab lead. */
+  close(): void {
+    this.#quit.abort();
+    this.#release?.();
+    this.channel.close();
+  }
+}
+
+/** A `TabLeadership` for `name`, or `undefined` where the browser cannot share (no Web Locks, or not a page). */
+export function joinTabs(name: string, onLead: () => void): TabLeadership | undefined {
+  const canShare =
+    typeof window !== 'undefined' && typeof BroadcastChannel === 'function' && navigator.locks !== undefined;
+  return canShare ? new TabLeadership(name, onLead) : undefined;
+}

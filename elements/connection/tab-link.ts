@@ -1,0 +1,51 @@
+/**
+ * Tabs of one origin share one connection: the tab holding a Web Lock leads and keeps the
+ * socket; the others (followers) reach the server through it over a `BroadcastChannel`. This
+ * module is the follower's side: a `Link` that speaks the protocol's frames with the leader
+ * instead of the server, so the connection manager treats it like any other link — it sends
+ * `subscribe` with `since`/`epoch`, validates every frame and watches the heartbeat.
+ */
+import type { Link, LinkHandlers } from './link.js';
+
+/**
+ * A message on the tabs' channel. `from`: a follower's tab id (to the leader); `to`: the
+ * follower it is for (from the leader); `leader`: a tab that has just taken the lead.
+ */
+export type TabMessage =
+  | { from: string; hello: true }
+  | { from: string; frame: string }
+  | { from: string; bye: true }
+  | { to: string; frame: string }
+  | { to: string; close: [code: number, reason: string] }
+  | { leader: string };
+
+/** The close code of a link given up for another (a new leader, a new set of SSE subscriptions). */
+export const RELINK = 4012;
+
+/**
+ * Opens a link through the leading tab: says hello and waits for the leader's `welcome` like a
+ * socket waits for the server's. The link ends when the leader says so (its own link ended), or
+ * when another tab takes the lead (code `RELINK`: the manager says hello again at once).
+ */
+export function openTabLink(channel: BroadcastChannel, me: string, handlers: LinkHandlers): Link {
+  const post = (message: TabMessage) => channel.postMessage(message);
+  const end = (code: number, reason: string) => {
+    channel.removeEventListener('message', onMessage);
+    handlers.onClose(code, reason);
+  };
+  const onMessage = ({ data }: MessageEvent<TabMessage>) => {
+    if ('leader' in data) end(RELINK, 'another tab holds the connection now');
+    else if (!('to' in data) || data.to !== me) return;
+    else if ('frame' in data) handlers.onFrame(data.frame);
+    else end(...data.close);
+  };
+  channel.addEventListener('message', onMessage);
+  post({ from: me, hello: true });
+  return {
+    send: (frame) => post({ from: me, frame }),
+    close(code, reason) {
+      post({ from: me, bye: true });
+      end(code, reason);
+    },
+  };
+}

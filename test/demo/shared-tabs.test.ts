@@ -1,0 +1,236 @@
+/**
+ * Tabs of one browser share one connection (issue 6): three pages of the demo in one Chromium
+ * context hold one server connection between them — the first tab holds the socket, the others
+ * receive through it — and each page's elements show what REST says. Closing the leading tab
+ * while events flow loses none and doubles none: another tab takes over and resumes with
+ * `since`. `<live-connection share="none">` gives a page a connection of its own.
+ *
+ * The real dev server CLI serves the demo page and the script-tag build (as `npm start` does);
+ * builds nothing: it needs dist/ (scripts/test.mjs builds first).
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { DEMO_KEYS } from '../../dev-server/engine/demo-data.js';
+import type { RecordListResponse } from '../../protocol/index.js';
+import { CliProcess, REPO_ROOT } from '../support/cli-process.js';
+import { rest, sleep } from '../support/raw-client.js';
+import { connectionCount } from '../support/test-server.js';
+
+/** scripts/chromium.mjs is plain JavaScript: its exports, typed here. */
+type ChromiumSettings = { CHROMIUM_PATH: string; CHROMIUM_FLAGS: string[] };
+const { CHROMIUM_PATH, CHROMIUM_FLAGS } = (await import(
+  new URL('../../scripts/chromium.mjs', import.meta.url).href
+)) as ChromiumSettings;
+
+const BUNDLE = join(REPO_ROOT, 'dist', 'catalyst-elements.js');
+/** The custom events the tabs count. */
+const TOPIC = 'tabs';
+
+/** Waits until `check` holds, polling; fails with `message` and what was last seen. */
+async function eventually<T>(
+  read: () => Promise<T>,
+  check: (value: T) => boolean,
+  message: string,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (check(value)) return value;
+    if (Date.now() > deadline) throw new Error(`${message}; last seen: ${JSON.stringify(value)}`);
+    await sleep(25);
+  }
+}
+
+describe('tabs of one browser (one connection between them)', () => {
+  let server: CliProcess & { url: string };
+  let browser: Browser;
+  let context: BrowserContext;
+  const tabs: Page[] = [];
+  /** Per tab: the WebSockets it opened to the API. */
+  const sockets = new Map<Page, string[]>();
+  const problems: string[] = [];
+
+  async function openTab(): Promise<Page> {
+    const page = await context.newPage();
+    sockets.set(page, []);
+    page.on('websocket', (socket) => sockets.get(page)?.push(socket.url()));
+    page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+    });
+    await page.goto(`${server.url}/`);
+    tabs.push(page);
+    return page;
+  }
+
+  /** The ids the tab's list shows, in order. */
+  const listed = (page: Page): Promise<string[]> =>
+    page.evaluate(() =>
+      [
+        ...(document.querySelector('live-record-list')?.shadowRoot?.querySelectorAll('[part~="item"]') ?? []),
+      ].map((item) => (item as HTMLElement).dataset.id ?? ''),
+    );
+
+  /** The ids the demo's list must show now, through REST with the page's key. */
+  async function truth(): Promise<string[]> {
+    const query = new URLSearchParams({ where: '{"status":"pending"}', sort: '-createdAt', limit: '8' });
+    const res = await rest(server, 'GET', `/api/objects/orders/records?${query}`, {
+      key: DEMO_KEYS.publishable,
+    });
+    assert.equal(res.status, 200);
+    return (res.body as RecordListResponse).records.map((record) => record.id);
+  }
+
+  async function listsMatchTruth(pages: Page[], message: string): Promise<void> {
+    for (const page of pages) {
+      const expected = await truth();
+      await eventually(
+        () => listed(page),
+        (ids) => JSON.stringify(ids) === JSON.stringify(expected),
+        `${message} (tab ${tabs.indexOf(page) + 1})`,
+      );
+    }
+  }
+
+  /**
+   * Starts counting the custom events of TOPIC in the tab, through the page's shared connection
+   * (plain JavaScript: tsx would wrap a function's named closures in a helper the page lacks).
+   */
+  const countEvents = (page: Page) =>
+    page.evaluate(`(async () => {
+      const { connect } = await import('/catalyst-elements.js');
+      globalThis.seen = [];
+      await new Promise((subscribed) =>
+        connect({ url: location.origin, apiKey: ${JSON.stringify(DEMO_KEYS.publishable)} }).subscribe(
+          { channel: 'events:${TOPIC}' },
+          {
+            onSubscribed: subscribed,
+            onEvents: (events) => events.forEach((event) => globalThis.seen.push(event.data.n)),
+          },
+        ),
+      );
+    })()`);
+
+  const seen = (page: Page) => page.evaluate(() => (globalThis as unknown as { seen: number[] }).seen);
+
+  const publish = async (n: number) => {
+    const res = await rest(server, 'POST', `/api/events/${TOPIC}`, { key: DEMO_KEYS.secret, body: { n } });
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+  };
+
+  before(async () => {
+    assert.ok(existsSync(BUNDLE), `${BUNDLE} is missing: build the script-tag bundle first (npm run build)`);
+    server = await CliProcess.start([
+      '--port',
+      '0',
+      '--flush-ms',
+      '20',
+      '--static',
+      'demo',
+      '--static',
+      'dist',
+    ]);
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_FLAGS, headless: true });
+    context = await browser.newContext();
+    for (let i = 0; i < 3; i++) await openTab();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('three tabs hold one server connection, and each shows the live list', async () => {
+    await listsMatchTruth(tabs, 'a tab never showed the snapshot');
+    await eventually(
+      () => connectionCount(server),
+      (n) => n === 1,
+      'three tabs did not share one connection',
+    );
+    assert.deepEqual(
+      tabs.map((tab) => sockets.get(tab)?.length),
+      [1, 0, 0],
+      'the first tab holds the socket; the others open none',
+    );
+    const create = await rest(server, 'POST', '/api/objects/orders/records', {
+      key: DEMO_KEYS.secret,
+      body: { title: '1 × Shared lamp', status: 'pending', total: 12 },
+    });
+    assert.equal(create.status, 201);
+    await listsMatchTruth(tabs, 'a tab never showed the new order');
+    for (const tab of tabs) {
+      const state = await tab.evaluate(() => document.querySelector('live-status')?.getAttribute('state'));
+      assert.equal(state, 'open', 'every tab says it is live');
+    }
+  });
+
+  it('counts every tab in presence: each is a member of its own', async () => {
+    for (const tab of tabs) {
+      await eventually(
+        () => tab.evaluate(() => document.querySelector('live-presence')?.count),
+        (count) => count === 3,
+        `tab ${tabs.indexOf(tab) + 1} did not count three tabs`,
+      );
+    }
+  });
+
+  it('closing the leading tab while events flow loses none and doubles none', async () => {
+    for (const tab of tabs) await countEvents(tab);
+    const total = 300;
+    for (let n = 1; n <= total; n++) {
+      await publish(n);
+      if (n === 100) await tabs[0]?.close();
+      if (n % 10 === 0) await sleep(5);
+    }
+    const expected = Array.from({ length: total }, (_, i) => i + 1);
+    for (const tab of tabs.slice(1)) {
+      const got = await eventually(
+        () => seen(tab),
+        (ns) => ns.length >= total,
+        `tab ${tabs.indexOf(tab) + 1} did not receive every event`,
+      );
+      assert.deepEqual(got, expected, 'every event once, in order');
+    }
+    await eventually(
+      () => connectionCount(server),
+      (n) => n === 1,
+      'the remaining tabs did not share one connection',
+    );
+    assert.equal(
+      tabs.slice(1).filter((tab) => (sockets.get(tab)?.length ?? 0) > 0).length,
+      1,
+      'one of the remaining tabs took over the socket',
+    );
+    await rest(server, 'POST', '/api/objects/orders/records', {
+      key: DEMO_KEYS.secret,
+      body: { title: '1 × After the handover', status: 'pending', total: 13 },
+    });
+    await listsMatchTruth(tabs.slice(1), 'a remaining tab never showed the new order');
+    await eventually(
+      () => (tabs[1] as Page).evaluate(() => document.querySelector('live-presence')?.count),
+      (count) => count === 2,
+      'presence did not drop the closed tab',
+    );
+  });
+
+  it('a page with share="none" keeps a connection of its own', async () => {
+    const tab = tabs[2] as Page;
+    const before = sockets.get(tab)?.length ?? 0;
+    await tab.evaluate(() => document.querySelector('live-connection')?.setAttribute('share', 'none'));
+    await eventually(
+      () => connectionCount(server),
+      (n) => n === 2,
+      'share="none" did not open its own connection',
+    );
+    assert.equal((sockets.get(tab)?.length ?? 0) - before, 1);
+    await listsMatchTruth([tab], 'the page with its own connection shows the list');
+  });
+
+  it('met no error on any page', () => {
+    assert.deepEqual(problems, []);
+  });
+});
