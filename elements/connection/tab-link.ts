@@ -31,8 +31,16 @@ export function openTabLink(channel: BroadcastChannel, me: string, handlers: Lin
   const post = (message: TabMessage) => channel.postMessage(message);
   const end = (code: number, reason: string) => {
     channel.removeEventListener('message', onMessage);
+    removeEventListener('pagehide', onPageHide);
     handlers.onClose(code, reason);
   };
+  // A closing tab says goodbye, so the leader drops its subscriptions (and presence) at once; a
+  // page restored from the back-forward cache says hello again.
+  const bye = (code: number, reason: string) => {
+    post({ from: me, bye: true });
+    end(code, reason);
+  };
+  const onPageHide = () => bye(RELINK, 'the page was hidden');
   const onMessage = ({ data }: MessageEvent<TabMessage>) => {
     if ('leader' in data) end(RELINK, 'another tab holds the connection now');
     else if (!('to' in data) || data.to !== me) return;
@@ -40,12 +48,10 @@ export function openTabLink(channel: BroadcastChannel, me: string, handlers: Lin
     else end(...data.close);
   };
   channel.addEventListener('message', onMessage);
+  addEventListener('pagehide', onPageHide);
   post({ from: me, hello: true });
   return {
     send: (frame) => post({ from: me, frame }),
-    close(code, reason) {
-      post({ from: me, bye: true });
-      end(code, reason);
-    },
+    close: bye,
   };
 }

@@ -217,6 +217,60 @@ describe('tabs of one browser (one connection between them)', () => {
     );
   });
 
+  it('a closed follower tab leaves presence at once, as a closed socket would', async () => {
+    const extra = await openTab();
+    const presence = (page: Page) => page.evaluate(() => document.querySelector('live-presence')?.count);
+    await eventually(
+      () => presence(tabs[1] as Page),
+      (count) => count === 3,
+      'the new tab never joined',
+    );
+    assert.equal(sockets.get(extra)?.length, 0, 'the new tab follows');
+    await extra.close();
+    // The server's heartbeat would drop a silent follower only after 2 × heartbeatMs (60 s).
+    await eventually(
+      () => presence(tabs[1] as Page),
+      (count) => count === 2,
+      'the closed tab stayed',
+      3000,
+    );
+  });
+
+  it("a follower's list follows its new filter, and shows the server's refusal of a bad one", async () => {
+    const tab = tabs[2] as Page;
+    const where = (value: string) =>
+      tab.evaluate(
+        (value) => document.querySelector('live-record-list')?.setAttribute('where', value),
+        value,
+      );
+    await where('{"status":"shipped"}');
+    const query = new URLSearchParams({ where: '{"status":"shipped"}', sort: '-createdAt', limit: '8' });
+    const res = await rest(server, 'GET', `/api/objects/orders/records?${query}`, {
+      key: DEMO_KEYS.publishable,
+    });
+    const shipped = (res.body as RecordListResponse).records.map((record) => record.id);
+    assert.ok(shipped.length > 0);
+    await eventually(
+      () => listed(tab),
+      (ids) => JSON.stringify(ids) === JSON.stringify(shipped),
+      'the follower never showed the shipped orders',
+    );
+    await where('{"total":{"$near":3}}');
+    const error = await eventually(
+      () =>
+        tab.evaluate(
+          () =>
+            document.querySelector('live-record-list')?.shadowRoot?.querySelector('[part~="error"]')
+              ?.textContent ?? '',
+        ),
+      (text) => text.includes('$near'),
+      'the refusal never showed',
+    );
+    assert.match(error, /where/);
+    await where('{"status":"pending"}');
+    await listsMatchTruth([tab], 'the follower never came back to the pending orders');
+  });
+
   it('a page with share="none" keeps a connection of its own', async () => {
     const tab = tabs[2] as Page;
     const before = sockets.get(tab)?.length ?? 0;
