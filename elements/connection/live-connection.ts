@@ -575,7 +575,7 @@ export class LiveConnection {
     tabs.channel.postMessage({ leader: tabs.id }); // followers of the tab that left come to this one
     if (this.#link) {
       this.#relinking = true;
-      this.#link.close(RELINK, 'this tab holds the connection now');
+      this.#link.close(RELINK, 'relink');
     }
     this.#wake?.();
   }

@@ -19,7 +19,10 @@ export type TabMessage =
   | { to: string; close: [code: number, reason: string] }
   | { leader: string };
 
-/** The close code of a link given up for another (a new leader, a new set of SSE subscriptions). */
+/**
+ * The close code of a link given up for another at once (a new leading tab, a page hidden): never
+ * on the wire, never shown (its reason is just `relink`).
+ */
 export const RELINK = 4012;
 
 /**
@@ -40,9 +43,9 @@ export function openTabLink(channel: BroadcastChannel, me: string, handlers: Lin
     post({ from: me, bye: true });
     end(code, reason);
   };
-  const onPageHide = () => bye(RELINK, 'the page was hidden');
+  const onPageHide = () => bye(RELINK, 'relink');
   const onMessage = ({ data }: MessageEvent<TabMessage>) => {
-    if ('leader' in data) end(RELINK, 'another tab holds the connection now');
+    if ('leader' in data) end(RELINK, 'relink');
     else if (!('to' in data) || data.to !== me) return;
     else if ('frame' in data) handlers.onFrame(data.frame);
     else end(...data.close);
