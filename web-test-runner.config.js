@@ -47,6 +47,7 @@ export default {
       name: 'sse',
       files: [
         'test/browser/live-record-list.test.ts',
+        'test/browser/live-record-list-virtual.test.ts',
         'test/browser/live-record.test.ts',
         'test/browser/live-status.test.ts',
         'test/browser/safety.test.ts',

@@ -125,7 +125,15 @@ export const Burst1000Events: Story = {
 
 const ITEMS = manyItems(10_000);
 
-/** 10 000 records, no limit, a few changing every second. */
+const itemRow = html`<template
+  ><span data-field="title"></span> · <span data-field="group"></span> ·
+  <b data-field="value" data-format="integer"></b
+></template>`;
+
+/**
+ * 10 000 records, no limit, a few changing every second, in a scrolling box: only the items in
+ * view (and a viewport's height around them) are in the DOM, with `aria-posinset` of 10 000.
+ */
 export const TenThousandRecords: Story = {
   args: { object: 'items', sort: 'title', limit: undefined },
   tags: ['!autodocs'],
@@ -133,15 +141,7 @@ export const TenThousandRecords: Story = {
     connection(
       storyMock(context),
       html`<story-event-log lines="3"></story-event-log>
-        <div style="block-size: 60vh; overflow: auto">
-          ${recordList(
-            args,
-            html`<template
-              ><span data-field="title"></span> · <span data-field="group"></span> ·
-              <b data-field="value" data-format="integer"></b
-            ></template>`,
-          )}
-        </div>`,
+        <div style="block-size: 60vh; overflow: auto">${recordList(args, itemRow)}</div>`,
     ),
   parameters: {
     mock: {
@@ -157,6 +157,16 @@ export const TenThousandRecords: Story = {
     actions: { handles: ['live-status', 'live-error'] },
     shows: '10000 shown',
   },
+};
+
+/** The same 10 000 records in the page's flow: the page scrolls, as tall as with every item rendered. */
+export const TenThousandRecordsInThePage: Story = {
+  ...TenThousandRecords,
+  render: (args, context) =>
+    connection(
+      storyMock(context),
+      html`<story-event-log lines="3"></story-event-log>${recordList(args, itemRow)}`,
+    ),
 };
 
 /** Every `data-format` (`number`, `integer`, `percent`, `currency:…`, `date`, `datetime`, `time`, `relative`). */

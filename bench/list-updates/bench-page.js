@@ -1,14 +1,18 @@
-// The list benchmark, run inside the page: `<live-record-list>` (the script-tag bundle) and the
-// hand-written `VanillaList` get the same frames from the scripted server, one after the other,
-// and each is timed from the frame's arrival to the DOM settled.
+// The list benchmark, run inside the page: `<live-record-list>` as shipped (the script-tag bundle;
+// above 200 records it renders only the rows in view), the same element with `virtualize="off"`
+// (every row in the DOM) and the hand-written `VanillaList` (every row in the DOM: the baseline)
+// get the same frames from the scripted server, one after the other, and each is timed from the
+// frame's arrival to the DOM settled.
 //
 // "Arrived" is the moment the frame's `message` event is dispatched (the element) or its text
 // handed over (the baseline); "settled" is the element's `live-change` (fired once the batch is
-// rendered) or the end of the baseline's DOM work, each followed by a forced layout
+// rendered) and any render it still has pending (`updateComplete`: after measuring rows it may
+// render once more), or the end of the baseline's DOM work, each followed by a forced layout
 // (`document.body.offsetHeight`): style and layout included, paint not. All of it is one task, so
 // nothing else runs in between. Each timing is split into phases: script until the element's
-// update starts (parse, validate, apply to the record window), the update (render and DOM
-// commit), the rest up to `live-change`, and the forced layout.
+// first update starts (parse, validate, apply to the record window), the updates (render and DOM
+// commit), the rest up to settled, and the forced layout. After each timing, the rows the element
+// rendered must fill the part of the viewport (1280×800) it takes.
 /* global window, document, customElements */
 
 import { VanillaList } from './vanilla-list.js';
@@ -19,7 +23,7 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 /** Collects garbage between measurements when Chromium allows it (`--js-flags=--expose-gc`). */
 const collect = () => window.gc?.();
 
-/** Marks when the element's update (render and commit) starts and ends. */
+/** Marks when the element's first update (render and commit) of a frame starts and its last ends. */
 const updates = { start: 0, end: 0 };
 let watching = false;
 function watchUpdates() {
@@ -28,7 +32,7 @@ function watchUpdates() {
   const Element = customElements.get('live-record-list');
   const performUpdate = Element.prototype.performUpdate;
   Element.prototype.performUpdate = function timedUpdate() {
-    updates.start = performance.now();
+    updates.start ||= performance.now();
     try {
       return performUpdate.call(this);
     } finally {
@@ -41,9 +45,13 @@ function template() {
   return document.querySelector('#row').cloneNode(true);
 }
 
-/** A `<live-record-list>` sorted by price, using the page's row template; resolves with its subscribe message. */
-async function mountElement(container) {
+/**
+ * A `<live-record-list>` sorted by price, using the page's row template (`off`: with
+ * `virtualize="off"`); resolves with its subscribe message.
+ */
+async function mountElement(container, off = false) {
   const element = document.createElement('live-record-list');
+  if (off) element.setAttribute('virtualize', 'off');
   element.setAttribute('url', window.location.origin);
   element.setAttribute('api-key', 'pk_bench');
   element.setAttribute('object', 'items');
@@ -60,27 +68,49 @@ async function mountElement(container) {
 }
 const mounted = new Set();
 
-/** Delivers `frame` to the element and times it until `live-change` and a forced layout. */
+/** Throws unless the element's rendered rows fill the part of the viewport it takes. */
+function checkFilled(element, what) {
+  const box = element.getBoundingClientRect();
+  const top = Math.max(0, box.top);
+  const bottom = Math.min(window.innerHeight, box.bottom);
+  if (top >= bottom) return;
+  const rows = element.shadowRoot.querySelectorAll('[part~="item"]');
+  const first = rows[0]?.getBoundingClientRect();
+  const last = rows[rows.length - 1]?.getBoundingClientRect();
+  if (!first || first.top > top + 1 || last.bottom < bottom - 1) {
+    throw new Error(`${what}: the element left part of the view empty`);
+  }
+}
+
+/** Delivers `frame` to the element and times it until settled (`live-change`, pending renders) and a forced layout. */
 function timeElement({ element, socket }, frame) {
   return new Promise((resolve, reject) => {
     let start = 0;
     let sameTask = true;
     element.addEventListener(
       'live-change',
-      () => {
-        const changed = performance.now();
+      async () => {
+        while (!(await element.updateComplete));
+        const settled = performance.now();
         if (!sameTask || updates.end === 0) {
           reject(new Error('the element did not render the frame in the task that delivered it'));
           return;
         }
         void document.body.offsetHeight;
         const end = performance.now();
+        try {
+          checkFilled(element, 'after a frame');
+        } catch (error) {
+          reject(error);
+          return;
+        }
         resolve({
           total: end - start,
           script: updates.start - start,
           update: updates.end - updates.start,
-          after: changed - updates.end,
-          layout: end - changed,
+          after: settled - updates.end,
+          layout: end - settled,
+          rendered: element.shadowRoot.querySelectorAll('[part~="item"]').length,
         });
       },
       { once: true },
@@ -115,21 +145,44 @@ function timeVanilla(list, frame, first) {
 }
 
 function elementIds(element) {
-  return [...element.shadowRoot.querySelectorAll('li')].map((item) => item.dataset.id);
+  return [...element.shadowRoot.querySelectorAll('[part~="item"]')].map((item) => item.dataset.id);
 }
 
 const text = (node) => node.textContent.replace(/\s+/g, ' ').trim();
 
-/** Throws unless both lists show exactly `expected` (ids in order; with `texts`, the same row text). */
-function check(element, vanilla, expected, what, texts = false) {
-  const want = expected.map((record) => record.id).join();
-  if (elementIds(element).join() !== want) throw new Error(`${what}: the element shows the wrong records`);
-  if (vanilla.ids().join() !== want) throw new Error(`${what}: the baseline shows the wrong records`);
-  if (!texts) return;
-  const shown = [...element.shadowRoot.querySelectorAll('li')].map(text).join('\n');
-  if (shown !== vanilla.items().map(text).join('\n')) {
-    throw new Error(`${what}: the element and the baseline show different text`);
+/**
+ * Throws unless the lists show `expected`: the baseline and each element with `virtualize="off"`
+ * every record in order, each other element a run of them in order from its first row's
+ * `aria-posinset` (all of them when it renders every row). With `texts`, the same row text too.
+ */
+function check(elements, vanilla, expected, what, texts = false) {
+  const want = expected.map((record) => record.id);
+  if (vanilla.ids().join() !== want.join()) throw new Error(`${what}: the baseline shows the wrong records`);
+  const vanillaTexts = texts ? vanilla.items().map(text) : [];
+  for (const element of elements) {
+    const ids = elementIds(element);
+    const first = element.shadowRoot.querySelector('[part~="item"]');
+    const start = Number(first?.getAttribute('aria-posinset') || 1) - 1;
+    const off = element.getAttribute('virtualize') === 'off';
+    if ((off && ids.length !== want.length) || ids.join() !== want.slice(start, start + ids.length).join()) {
+      throw new Error(`${what}: the element${off ? ' (virtualize="off")' : ''} shows the wrong records`);
+    }
+    if (!texts) continue;
+    const shown = [...element.shadowRoot.querySelectorAll('[part~="item"]')].map(text);
+    if (shown.join('\n') !== vanillaTexts.slice(start, start + shown.length).join('\n')) {
+      throw new Error(`${what}: the element and the baseline show different text`);
+    }
   }
+}
+
+/** `frame` (a batch for subscription `from`) as the same batch for subscription `to`. */
+function forSub(frame, from, to) {
+  return frame.replaceAll(`"sub":${JSON.stringify(from)}`, `"sub":${JSON.stringify(to)}`);
+}
+
+/** Runs `steps` in an order that turns with `turn`, so no list always goes first. */
+async function inTurn(turn, steps) {
+  for (let i = 0; i < steps.length; i++) await steps[(i + turn) % steps.length]();
 }
 
 function vanillaHost(container) {
@@ -140,54 +193,66 @@ function vanillaHost(container) {
 
 /**
  * Runs the benchmark: `firstRenders` fresh lists of a `snapshotSize` snapshot each, then one list
- * of `listSize` records taking `warmup` + `batches` batches of `batchSize` events. Returns the
- * timings of both lists (ms), in measurement order.
+ * of `listSize` records taking `warmup` + `batches` batches of `batchSize` events; each for the
+ * element, the element with `virtualize="off"` and the baseline. Returns the timings (ms), in
+ * measurement order.
  */
 async function runListBench({ listSize, snapshotSize, batches, warmup, batchSize, firstRenders }) {
   watchUpdates();
   const stage = document.querySelector('#stage');
-  const result = { first: { element: [], vanilla: [] }, big: {}, batches: { element: [], vanilla: [] } };
+  const lists = () => ({ element: [], off: [], vanilla: [] });
+  const result = { first: lists(), big: {}, batches: lists() };
 
   for (let run = 0; run < firstRenders; run++) {
     const workload = createWorkload(snapshotSize, run + 1);
+    // The element first in the page, so that its rows are the ones in view.
     const mount = await mountElement(stage);
+    const off = await mountElement(stage, true);
     const vanilla = vanillaHost(stage);
     collect();
     await settle();
-    const frame = workload.subscribedFrame(mount.sub);
-    // Alternate who goes first, so neither always pays for the other's garbage.
-    const elementFirst = run % 2 === 0;
-    if (!elementFirst) result.first.vanilla.push(timeVanilla(vanilla, frame, true));
-    result.first.element.push(await timeElement(mount, frame));
-    if (elementFirst) result.first.vanilla.push(timeVanilla(vanilla, frame, true));
-    check(mount.element, vanilla, workload.expected(), `first render ${run + 1}`, run === 0);
+    await inTurn(run, [
+      async () => result.first.element.push(await timeElement(mount, workload.subscribedFrame(mount.sub))),
+      async () => result.first.off.push(await timeElement(off, workload.subscribedFrame(off.sub))),
+      async () => result.first.vanilla.push(timeVanilla(vanilla, workload.subscribedFrame(mount.sub), true)),
+    ]);
+    check([mount.element, off.element], vanilla, workload.expected(), `first render ${run + 1}`, run === 0);
     stage.replaceChildren();
     await settle();
   }
 
   const workload = createWorkload(listSize, 100);
   const mount = await mountElement(stage);
+  const off = await mountElement(stage, true);
   const vanilla = vanillaHost(stage);
-  const snapshot = workload.subscribedFrame(mount.sub);
-  result.big.element = await timeElement(mount, snapshot);
-  result.big.vanilla = timeVanilla(vanilla, snapshot, true);
-  check(mount.element, vanilla, workload.expected(), 'snapshot', true);
+  collect();
+  await settle();
+  result.big.element = await timeElement(mount, workload.subscribedFrame(mount.sub));
+  result.big.off = await timeElement(off, workload.subscribedFrame(off.sub));
+  result.big.vanilla = timeVanilla(vanilla, workload.subscribedFrame(mount.sub), true);
+  check([mount.element, off.element], vanilla, workload.expected(), 'snapshot', true);
 
   for (let batch = 0; batch < warmup + batches; batch++) {
     const frame = workload.batchFrame(mount.sub, batchSize);
     collect();
     await settle();
-    const elementFirst = batch % 2 === 0;
-    let vanillaTime;
-    if (!elementFirst) vanillaTime = timeVanilla(vanilla, frame, false);
-    const elementTime = await timeElement(mount, frame);
-    if (elementFirst) vanillaTime = timeVanilla(vanilla, frame, false);
-    check(mount.element, vanilla, workload.expected(), `batch ${batch + 1}`, batch === warmup + batches - 1);
+    const times = {};
+    await inTurn(batch, [
+      async () => (times.element = await timeElement(mount, frame)),
+      async () => (times.off = await timeElement(off, forSub(frame, mount.sub, off.sub))),
+      async () => (times.vanilla = timeVanilla(vanilla, frame, false)),
+    ]);
+    check(
+      [mount.element, off.element],
+      vanilla,
+      workload.expected(),
+      `batch ${batch + 1}`,
+      batch === warmup + batches - 1,
+    );
     if (batch < warmup) continue;
-    result.batches.element.push(elementTime);
-    result.batches.vanilla.push(vanillaTime);
+    for (const who of ['element', 'off', 'vanilla']) result.batches[who].push(times[who]);
   }
-  result.shown = elementIds(mount.element).length;
+  result.records = { element: mount.element.records.length, off: elementIds(off.element).length };
   return result;
 }
 

@@ -9,6 +9,7 @@ import { renderRecord, type ItemRenderer, type RecordRenderOptions } from '../sh
 import { renderEmpty, renderError, renderLoading } from '../shared/render-states.js';
 import { resolveLocale } from '../shared/resolve-locale.js';
 import { templateBinder } from '../shared/template-binder.js';
+import { VisibleRangeController } from '../shared/visible-range-controller.js';
 import styles from './live-record-list.styles.js';
 
 /**
@@ -21,9 +22,16 @@ import styles from './live-record-list.styles.js';
  * `currency:EUR`, `date`, `datetime`, `time`, `relative`); or a default list of its fields.
  * Record values are always text, never HTML.
  *
+ * Above 200 records the list renders only the items in view and a viewport's height above and
+ * below them, and keeps the place of the others, so the page scrolls as far as with every item in
+ * the DOM; scrolling the page or any scrolling ancestor brings the others in, and the first item in
+ * view stays put when items above it come and go. Each rendered item carries `aria-posinset` and
+ * `aria-setsize`. `records`, `live-change` and the change marks still cover every record.
+ *
  * @summary A live, sorted, limited list of records.
  *
  * @attr {('create' | 'update' | 'delete')[]} operations
+ * @attr {'auto' | 'off'} virtualize
  *
  * @slot loading - Shown until the first snapshot arrives (default: "Loading…").
  * @slot empty - Shown when no record matches (default: "No records.").
@@ -92,6 +100,12 @@ export class LiveRecordListElement extends LitElement {
   /** How long a changed item stays marked `changed`, in ms; 0 turns marking off. */
   @property({ type: Number }) highlight = 1500;
 
+  /**
+   * `auto`: above 200 records, only the items in view (and a viewport's height around them) are in
+   * the DOM; `off`: every item, for find-in-page, printing, or a list styled with several items per line.
+   */
+  @property() virtualize: 'auto' | 'off' = 'auto';
+
   /** Renders one record (a Lit template or a DOM node); wins over the `<template>`. */
   @property({ attribute: false }) renderItem: ItemRenderer | undefined;
 
@@ -99,6 +113,7 @@ export class LiveRecordListElement extends LitElement {
   @property({ attribute: false }) announcer: ChangeAnnouncer | undefined;
 
   private readonly query = new LiveQueryController(this);
+  private readonly visible = new VisibleRangeController(this, () => this.renderRoot.querySelector('ul'));
 
   /** The records shown, in display order. */
   get records(): readonly LiveRecord[] {
@@ -133,26 +148,45 @@ export class LiveRecordListElement extends LitElement {
     if (this.query.state === 'error') return renderError(this.query.error?.message ?? '');
     if (this.records.length === 0) return renderEmpty('No records.');
     const { renderItem, binder, fields, locale } = options;
+    const all = this.records;
+    const range = this.visible.range(all, this.virtualize !== 'off' && all.length > VIRTUALIZE_ABOVE);
+    // When only some items render, an item re-renders when its place (aria-posinset) changes:
+    // `range.start` in the deps, its index among those rendered in the stamp.
     return html`<ul part="list" role="list">
-      ${keyedList(this.records, {
+      ${spacer(range?.before)}
+      ${keyedList(range?.rows ?? all, {
         key: (record) => record.id,
-        stamp: (record) => this.query.highlights.get(record.id),
-        deps: [renderItem, binder, fields, locale],
-        template: (record) => this.renderRow(record, options),
+        stamp: (record, i) => `${this.query.highlights.get(record.id)} ${range && i}`,
+        deps: [renderItem, binder, fields, locale, range?.start, range && all.length],
+        template: (record, i) => this.renderRow(record, options, range && range.start + i + 1),
       })}
+      ${spacer(range?.after)}
     </ul>`;
   }
 
-  private renderRow(record: LiveRecord, options: RecordRenderOptions): TemplateResult {
+  /** One item; `position` (from 1) when the list renders only some items. */
+  private renderRow(record: LiveRecord, options: RecordRenderOptions, position?: number): TemplateResult {
     const mark = this.query.highlights.get(record.id);
     return html`<li
       part=${mark ? 'item changed' : 'item'}
       data-id=${record.id}
       data-changed=${mark ?? nothing}
+      aria-setsize=${position ? this.records.length : nothing}
+      aria-posinset=${position ?? nothing}
     >
       ${renderRecord(record, options)}
     </li>`;
   }
+}
+
+/** More records than this, and the list renders only those in view (unless `virtualize="off"`). */
+const VIRTUALIZE_ABOVE = 200;
+
+/** Keeps the place of the items not rendered before or after those that are (hidden when none: the list's gap). */
+function spacer(px: number | undefined) {
+  return px === undefined
+    ? nothing
+    : html`<li aria-hidden="true" ?hidden=${!px} .style=${`height:${px}px`}></li>`;
 }
 
 defineElement('live-record-list', LiveRecordListElement);

@@ -21,12 +21,15 @@ import {
   setCommittedValue,
 } from 'lit/directive-helpers.js';
 
-/** How `keyedList` renders: the key of an item, its template, and what else it depends on. */
+/**
+ * How `keyedList` renders: the key of an item, its template, and what else it depends on. `index`
+ * is the item's position in `items`.
+ */
 export type KeyedListOptions<T> = {
   key: (item: T) => unknown;
-  template: (item: T) => unknown;
+  template: (item: T, index: number) => unknown;
   /** Per item: anything besides the item itself its rendering depends on (compared by identity). */
-  stamp?: (item: T) => unknown;
+  stamp?: (item: T, index: number) => unknown;
   /** For all items: values their rendering depends on; any change re-renders every item. */
   deps?: readonly unknown[];
 };
@@ -44,7 +47,7 @@ class KeyedListDirective<T> extends Directive {
   }
 
   render(items: readonly T[], options: KeyedListOptions<T>): unknown {
-    return items.map(options.template);
+    return items.map((item, i) => options.template(item, i));
   }
 
   override update(container: ChildPart, [items, options]: [readonly T[], KeyedListOptions<T>]): unknown {
@@ -52,12 +55,12 @@ class KeyedListDirective<T> extends Directive {
     const deps = options.deps ?? [];
     const oldParts = getCommittedValue(container);
     const newKeys = items.map(key);
-    const newRendered = items.map((item): Rendered => ({ item, stamp: stamp?.(item) }));
+    const newRendered = items.map((item, i): Rendered => ({ item, stamp: stamp?.(item, i) }));
     if (!Array.isArray(oldParts)) {
       this.#keys = newKeys;
       this.#rendered = newRendered;
       this.#deps = deps;
-      return items.map(template);
+      return this.render(items, options);
     }
     const sameDeps = deps.length === this.#deps.length && deps.every((d, i) => d === this.#deps[i]);
     const parts = oldParts as ChildPart[];
@@ -84,13 +87,13 @@ class KeyedListDirective<T> extends Directive {
       let part: ChildPart;
       if (j < 0) {
         part = insertPart(container, next);
-        setChildPartValue(part, template(now.item as T));
+        setChildPartValue(part, template(now.item as T, i));
       } else {
         part = parts[j] as ChildPart;
         if (!stays[i]) insertPart(container, next, part);
         const before = this.#rendered[j] as Rendered;
         if (!sameDeps || before.item !== now.item || before.stamp !== now.stamp) {
-          setChildPartValue(part, template(now.item as T));
+          setChildPartValue(part, template(now.item as T, i));
         }
       }
       newParts[i] = part;

@@ -146,8 +146,9 @@ describe('VS Code custom data', () => {
     }
     assert.deepEqual(
       attributes('live-connection').map((a) => a.name),
-      ['url', 'api-key', 'transport'],
+      ['url', 'api-key', 'transport', 'share'],
     );
+    assert.deepEqual(attribute('live-connection', 'share')?.values, [{ name: 'tabs' }, { name: 'none' }]);
     assert.deepEqual(attribute('live-connection', 'transport')?.values, [
       { name: 'auto' },
       { name: 'websocket' },
