@@ -92,7 +92,8 @@ export class TabRelay {
       this.#forget(tab);
       this.#followers.set(tab, { welcomed: false, subs: new Set(), seenAt: Date.now() });
       const denied = this.host.open();
-      if (denied) this.#close(tab, denied.code ?? 4003, denied.message);
+      if (denied)
+        this.#close(tab, 4003, denied.message); // scope_denied: a follower stops too
       else this.welcome();
       return;
     }

@@ -284,6 +284,30 @@ describe('tabs of one browser (one connection between them)', () => {
     await listsMatchTruth([tab], 'the page with its own connection shows the list');
   });
 
+  it('a refused key is refused in every tab that shares it', async () => {
+    const pair = [await openTab(), await openTab()];
+    const before = problems.length;
+    for (const tab of pair) {
+      await tab.evaluate(() =>
+        document.querySelector('live-connection')?.setAttribute('api-key', 'pk_not_a_key'),
+      );
+    }
+    for (const tab of pair) {
+      await eventually(
+        () => tab.evaluate(() => document.querySelector('live-status')?.getAttribute('state')),
+        (state) => state === 'denied',
+        `tab ${tabs.indexOf(tab) + 1} never said the key was refused`,
+      );
+    }
+    assert.equal(
+      pair.filter((tab) => (sockets.get(tab)?.length ?? 0) > 1).length,
+      0,
+      'no socket for a refused key',
+    );
+    // The refused ws-auth requests are logged by the browser: expected, and nothing else.
+    for (const problem of problems.splice(before)) assert.match(problem, /status of 401/);
+  });
+
   it('met no error on any page', () => {
     assert.deepEqual(problems, []);
   });
