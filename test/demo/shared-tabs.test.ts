@@ -232,7 +232,7 @@ describe('tabs of one browser (one connection between them)', () => {
       () => presence(tabs[1] as Page),
       (count) => count === 2,
       'the closed tab stayed',
-      3000,
+      10_000, // far below the 60 s of two missed heartbeats, even on a loaded machine
     );
   });
 
