@@ -101,6 +101,19 @@ const suites = [
     },
   },
   {
+    // The reliability suite at its short scale (scripts/reliability.mjs --short; issue 8): faults,
+    // bad input, persistence, isolation, slow consumers, browser safety. `npm run test:reliability`
+    // runs it at full scale and writes RELIABILITY.md.
+    name: 'reliability (short)',
+    kind: 'browser',
+    command: process.execPath,
+    args: ['scripts/reliability.mjs', '--short'],
+    counts: (output) => {
+      const line = /^(\d+) passed, (\d+) failed$/m.exec(output);
+      return line ? { passed: Number(line[1]), failed: Number(line[2]) } : { passed: 0, failed: 1 };
+    },
+  },
+  {
     // The static Storybook (scripts/storybook-check.mjs): built into a temporary folder, served on
     // 127.0.0.1, every story and docs page opened in Chromium; one count per story or page.
     name: 'storybook',
