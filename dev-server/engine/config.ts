@@ -6,6 +6,7 @@
 import * as z from 'zod/mini';
 import './english-errors.js';
 import { CHANNEL_NAME_PATTERN, LIMIT_DEFAULTS, LimitsSchema, type Limits } from '../../protocol/index.js';
+import { checkStoredValue } from './stored-value.js';
 
 const nameSchema = (what: string) =>
   z.string().check(
@@ -121,14 +122,16 @@ export class ConfigError extends Error {
  * over the file's limits. Throws `ConfigError`.
  */
 export function resolveConfig(value: unknown, overrides: Partial<Limits> = {}): ResolvedConfig {
+  const seedProblems = checkSeedRecords(value); // before zod, which drops a `__proto__` key
   const parsed = DevServerConfigSchema.safeParse(value);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => ({
+  if (!parsed.success || seedProblems.length > 0) {
+    throw new ConfigError([
+      ...seedProblems,
+      ...(parsed.error?.issues ?? []).map((issue) => ({
         path: issue.path.map(String).join('.'),
         message: issue.message,
       })),
-    );
+    ]);
   }
   const limits = LimitsSchema.safeParse({ ...LIMIT_DEFAULTS, ...parsed.data.limits, ...overrides });
   if (!limits.success) {
@@ -140,4 +143,30 @@ export function resolveConfig(value: unknown, overrides: Partial<Limits> = {}): 
     );
   }
   return { ...parsed.data, limits: limits.data, allowedOrigins: parsed.data.allowedOrigins ?? ['*'] };
+}
+
+/**
+ * Seed records are stored values like any a client writes: the same checks as a REST body
+ * (`checkStoredValue`: depth, no `__proto__` key, infinities stored as `null`), on the file's own
+ * objects, so a key zod would drop is still seen. Shapes zod refuses are left to it.
+ */
+function checkSeedRecords(value: unknown): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const entries = (node: unknown) => (node && typeof node === 'object' ? Object.entries(node) : []);
+  for (const [client, environments] of entries((value as { records?: unknown } | null)?.records)) {
+    for (const [environment, byObject] of entries(environments)) {
+      for (const [object, records] of entries(byObject)) {
+        if (!Array.isArray(records)) continue;
+        records.forEach((record, i) => {
+          const path = ['records', client, environment, object, i].join('.');
+          try {
+            checkStoredValue(record, path);
+          } catch (error) {
+            problems.push({ path, message: (error as Error).message });
+          }
+        });
+      }
+    }
+  }
+  return problems;
 }
