@@ -1,7 +1,7 @@
 /**
  * The browser's codec: server messages and the HTTP bodies the connection manager reads, checked
- * against the JSON Schemas generated from the zod schemas (`generated/json-schemas.ts`) instead of
- * the zod schemas themselves, so that the script-tag bundle ships no zod. `readServerMessage` has
+ * with the checks generated from the zod schemas' JSON Schemas (`generated/json-schemas.ts`)
+ * instead of the zod schemas themselves, so that the script-tag bundle ships no zod. `readServerMessage` has
  * the contract of `parseServerMessage` (codec.ts); test/protocol/read-server-message.test.ts holds
  * the two to the same verdict on every message and many broken ones.
  */
@@ -12,12 +12,12 @@ import {
 } from './generated/json-schemas.js';
 import type { ErrorBody, WsAuthResponse } from './http.js';
 import { parseFrame, type ParseResult } from './issues.js';
-import { checkJsonSchema, type JsonSchema } from './json-schema-check.js';
+import { checkJsonSchema, type JsonSchemaCheck } from './json-schema-check.js';
 import type { ServerMessage } from './messages.js';
 
 /**
  * Parses and validates a frame a server sent: text that is not JSON, or JSON that is not an
- * object, is refused as such; anything else must conform to `SERVER_MESSAGE_JSON_SCHEMA`, and a
+ * object, is refused as such; anything else must pass `SERVER_MESSAGE_JSON_SCHEMA`, and a
  * refusal names the first issue at its path. The message returned is the parsed value itself.
  */
 export function readServerMessage(text: string): ParseResult<ServerMessage> {
@@ -27,9 +27,9 @@ export function readServerMessage(text: string): ParseResult<ServerMessage> {
   });
 }
 
-/** `value` when it conforms to `schema` (generated from the zod schema of `T`), else undefined. */
-function conforming<T>(schema: JsonSchema, value: unknown): T | undefined {
-  return checkJsonSchema(schema, value).length ? undefined : (value as T);
+/** `value` when it passes `check` (generated from the zod schema of `T`), else undefined. */
+function conforming<T>(check: JsonSchemaCheck, value: unknown): T | undefined {
+  return checkJsonSchema(check, value).length ? undefined : (value as T);
 }
 
 /**

@@ -1,22 +1,24 @@
 /**
- * Writes protocol/generated/json-schemas.ts: the JSON Schemas the browser validates messages with
- * (protocol/json-schema-check.ts runs them), generated from the zod schemas with
- * `z.toJSONSchema`, so that the zod schemas stay the one source of truth and the browser ships
- * no zod. Run it after changing a schema:
+ * Writes protocol/generated/json-schemas.ts: the schemas the browser validates messages with,
+ * generated from the zod schemas so that those stay the one source of truth and the browser
+ * ships no zod. Each zod schema becomes JSON Schema (`z.toJSONSchema`), and each JSON Schema
+ * becomes calls of the checks of protocol/json-schema-check.ts (`string(1, 64)`, `object({…})`).
+ * Run it after changing a schema:
  *
  *     node --import tsx scripts/generate-json-schemas.ts
  *
  * test/protocol/generated-json-schemas.test.ts fails while the committed file differs from a
- * fresh generation. The generator fails loudly rather than emit a schema the checker would
- * misread: on a keyword the checker does not support, and on a zod refinement that JSON Schema
- * cannot express unless it is listed, with why that is safe, in the target's `unexpressed`.
+ * fresh generation. The generator fails loudly rather than emit a check that says less than the
+ * schema: on a keyword (or a combination of keywords) the checks cannot say, and on a zod
+ * refinement that JSON Schema cannot express unless it is listed, with why that is safe, in the
+ * target's `unexpressed`.
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as prettier from 'prettier';
 import * as z from 'zod/mini';
 import { ErrorBodySchema, WsAuthResponseSchema } from '../protocol/http.js';
-import type { JsonSchema } from '../protocol/json-schema-check.js';
+import type { JsonType } from '../protocol/json-schema-check.js';
 import { ClientMessageSchema, ServerMessageSchema } from '../protocol/messages.js';
 
 /** The command that regenerates the file. */
@@ -75,26 +77,34 @@ export const TARGETS: readonly Target[] = [
   },
 ];
 
-/** The keywords json-schema-check.ts supports; typed so that it cannot disagree with `JsonSchema`. */
-const KEYWORDS: Readonly<Record<keyof JsonSchema, true>> = {
-  type: true,
-  const: true,
-  enum: true,
-  anyOf: true,
-  oneOf: true,
-  minLength: true,
-  maxLength: true,
-  minimum: true,
-  maximum: true,
-  items: true,
-  prefixItems: true,
-  minItems: true,
-  maxItems: true,
-  properties: true,
-  required: true,
-  additionalProperties: true,
+/** The JSON Schema keywords the checks can say (in the combinations `compile` accepts). */
+const KEYWORDS = new Set([
+  'type',
+  'const',
+  'enum',
+  'anyOf',
+  'oneOf',
+  'minLength',
+  'maxLength',
+  'minimum',
+  'maximum',
+  'items',
+  'prefixItems',
+  'minItems',
+  'maxItems',
+  'properties',
+  'required',
+  'additionalProperties',
+]);
+/** The JSON Schema types the checks tell apart, with the keywords of the bounds each may have. */
+const BOUNDS: Readonly<Record<JsonType, readonly [min: string, max: string] | []>> = {
+  string: ['minLength', 'maxLength'],
+  number: ['minimum', 'maximum'],
+  integer: ['minimum', 'maximum'],
+  boolean: [],
+  array: ['minItems', 'maxItems'],
+  object: [],
 };
-const TYPES = new Set(['string', 'number', 'integer', 'boolean', 'null', 'array', 'object']);
 /** zod checks that `z.toJSONSchema` turns into keywords; any other check is a refinement it drops. */
 const EXPRESSED_CHECKS = new Set([
   'min_length',
@@ -153,84 +163,152 @@ function jsonType(value: unknown): string {
   return typeof value;
 }
 
-/** Throws unless `node` (at `path`) is a schema json-schema-check.ts reads exactly as written. */
-function assertCheckable(node: unknown, path: (string | number)[]): asserts node is JsonSchema {
-  const fail = (problem: string): never => {
-    throw new Error(
-      `${pointer(path) || '/'}: ${problem}; json-schema-check.ts does not support it. ` +
-        'Add the keyword to the checker (and to KEYWORDS here), or express the schema differently.',
-    );
-  };
-  if (!isNode(node)) return fail(`expected a schema object, got ${JSON.stringify(node)}`);
-  for (const [key, value] of Object.entries(node)) {
-    const at = [...path, key];
-    if (!Object.hasOwn(KEYWORDS, key)) fail(`unsupported keyword "${key}"`);
-    switch (key) {
-      case 'type':
-        if (typeof value !== 'string' || !TYPES.has(value)) fail(`unsupported type ${JSON.stringify(value)}`);
-        break;
-      case 'const':
-        if (!isScalar(value)) fail('a const that is not a string, finite number, boolean or null');
-        break;
-      case 'enum':
-        if (!Array.isArray(value) || value.length === 0 || !value.every(isScalar))
-          fail('an enum of non-scalars');
-        break;
-      case 'minLength':
-      case 'maxLength':
-      case 'minimum':
-      case 'maximum':
-      case 'minItems':
-      case 'maxItems':
-        if (!Number.isFinite(value)) fail(`${key} ${JSON.stringify(value)}`);
-        break;
-      case 'required':
-        if (
-          !Array.isArray(value) ||
-          !value.every((k) => isNode(node.properties) && Object.hasOwn(node.properties, k))
-        ) {
-          fail('a required key missing from properties');
-        }
-        break;
-      case 'properties':
-        if (!isNode(value)) fail('properties that are not an object');
-        for (const [name, schema] of Object.entries(value as Node)) assertCheckable(schema, [...at, name]);
-        break;
-      case 'items':
-      case 'additionalProperties':
-        if (value !== false) assertCheckable(value, at);
-        break;
-      case 'anyOf':
-      case 'prefixItems':
-        if (!Array.isArray(value) || value.length === 0) fail(`an empty ${key}`);
-        (value as unknown[]).forEach((schema, i) => assertCheckable(schema, [...at, i]));
-        break;
-      case 'oneOf': {
-        if (!Array.isArray(value)) return fail('oneOf that is not an array');
-        const types = value.map((branch: unknown, i) => {
-          assertCheckable(branch, [...at, i]);
-          const type = branch.properties?.type?.const;
-          if (typeof type !== 'string' || !branch.required?.includes('type')) {
-            fail(`oneOf branch ${i} has no required "type" constant (only discriminated unions on "type")`);
-          }
-          return type;
-        });
-        if (new Set(types).size !== types.length) fail('oneOf branches with the same "type"');
-        break;
-      }
-    }
-  }
+/** The checks of json-schema-check.ts that generated code may use. */
+const CHECKS = [
+  'anything',
+  'boolean',
+  'anyObject',
+  'string',
+  'integer',
+  'number',
+  'values',
+  'array',
+  'tuple',
+  'object',
+  'anyOf',
+  'oneOf',
+] as const;
+
+/** `value` as a TypeScript literal (prettier formats it). */
+const literal = (value: unknown) => (value === undefined ? 'undefined' : JSON.stringify(value));
+
+/** A call of `check` with the arguments' source code, the trailing `undefined`s dropped. */
+function call(check: (typeof CHECKS)[number], ...args: (string | undefined)[]): string {
+  while (args.length && args[args.length - 1] === undefined) args.pop();
+  return `${check}(${args.map((a) => a ?? 'undefined').join(', ')})`;
+}
+
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+/** `{key: check, …}` with unquoted keys where they can be. */
+function record(entries: [string, string][]): string {
+  // A literal `__proto__` key (quoted or not) would set the prototype: compute it.
+  const key = (k: string) =>
+    k === '__proto__' ? `['__proto__']` : IDENTIFIER.test(k) ? k : JSON.stringify(k);
+  return `{${entries.map(([k, check]) => `${key(k)}: ${check}`).join(', ')}}`;
 }
 
 /**
- * The checkable JSON Schema of a zod schema. Throws when it needs a keyword the checker lacks, or
- * when the refinements it cannot express differ from `unexpressed` (both ways: a stale entry is
- * an error too).
+ * The check (json-schema-check.ts) of a simplified JSON Schema `node` at `path`, as source code.
+ * Throws when the node uses a keyword, or a combination of keywords, that the checks cannot say
+ * exactly.
+ */
+function compile(node: unknown, path: (string | number)[]): string {
+  const fail = (problem: string): never => {
+    throw new Error(
+      `${pointer(path) || '/'}: ${problem}; json-schema-check.ts does not support it. ` +
+        'Add a check there (and its use to compile() here), or express the schema differently.',
+    );
+  };
+  if (!isNode(node)) return fail(`expected a schema object, got ${JSON.stringify(node)}`);
+  const keys = Object.keys(node);
+  for (const key of keys) if (!KEYWORDS.has(key)) fail(`unsupported keyword "${key}"`);
+  const branches = (key: string): unknown[] => {
+    if (keys.length > 1) fail(`${key} beside ${keys.filter((k) => k !== key).join(', ')}`);
+    const value = node[key];
+    if (!Array.isArray(value) || value.length === 0) return fail(`an empty ${key}`);
+    return value;
+  };
+
+  if (keys.length === 0) return 'anything';
+  if ('const' in node || 'enum' in node) {
+    const values = 'const' in node ? [node.const] : node.enum;
+    if (keys.length > 1) fail(`const or enum beside ${keys.join(', ')}`);
+    if (!Array.isArray(values) || values.length === 0 || !values.every(isScalar))
+      fail('a const or enum of non-scalars (strings, finite numbers, booleans and null only)');
+    return call('values', ...(values as unknown[]).map(literal));
+  }
+  if ('anyOf' in node) {
+    return call('anyOf', ...branches('anyOf').map((b, i) => compile(b, [...path, 'anyOf', i])));
+  }
+  if ('oneOf' in node) {
+    const cases: [string, string][] = branches('oneOf').map((branch, i) => {
+      const type = isNode(branch) && isNode(branch.properties) ? branch.properties.type : undefined;
+      const required = isNode(branch) && Array.isArray(branch.required) && branch.required.includes('type');
+      if (!isNode(type) || typeof type.const !== 'string' || Object.keys(type).length > 1 || !required)
+        fail(`oneOf branch ${i} has no required "type" constant (only discriminated unions on "type")`);
+      // The key picks the branch, so its `type` is known to match.
+      const name = (type as Node).const as string;
+      const rest = {
+        ...(branch as Node),
+        properties: { ...((branch as Node).properties as Node), type: {} },
+      };
+      return [name, compile(rest, [...path, 'oneOf', i])];
+    });
+    if (new Set(cases.map(([name]) => name)).size !== cases.length)
+      fail('oneOf branches with the same "type"');
+    return call('oneOf', record(cases));
+  }
+
+  const type = node.type as JsonType;
+  if (typeof type !== 'string' || !Object.hasOwn(BOUNDS, type))
+    fail(`unsupported type ${JSON.stringify(type)}`);
+  const allowed = new Set<string>(['type', ...BOUNDS[type]]);
+  if (type === 'array') ['items', 'prefixItems'].forEach((k) => allowed.add(k));
+  if (type === 'object') ['properties', 'required', 'additionalProperties'].forEach((k) => allowed.add(k));
+  for (const key of keys) if (!allowed.has(key)) fail(`${key} on a schema of type ${type}`);
+  if (type === 'boolean') return 'boolean';
+
+  if (type === 'object') {
+    const { properties = {}, required = [], additionalProperties } = node;
+    if (!isNode(properties)) return fail('properties that are not an object');
+    if (!Array.isArray(required) || !required.every((k) => Object.hasOwn(properties, k)))
+      fail('a required key missing from properties');
+    if (additionalProperties !== undefined && additionalProperties !== false)
+      fail('additionalProperties other than false');
+    if (keys.length === 1) return 'anyObject';
+    const props: [string, string][] = Object.entries(properties).map(([key, child]) => [
+      key,
+      compile(child, [...path, 'properties', key]),
+    ]);
+    const optional = props.map(([key]) => key).filter((k) => !(required as string[]).includes(k));
+    const loose = additionalProperties === undefined;
+    return call(
+      'object',
+      record(props),
+      optional.length || loose ? literal(optional) : undefined,
+      loose ? 'true' : undefined,
+    );
+  }
+
+  const bounds = BOUNDS[type].map((key) => {
+    if (key in node && !Number.isFinite(node[key])) fail(`${key} ${JSON.stringify(node[key])}`);
+    return node[key] as number | undefined;
+  });
+  const [min, max] = bounds.map((bound) => (bound === undefined ? undefined : String(bound)));
+  if (type !== 'array') return call(type, min, max);
+  const { items, prefixItems } = node;
+  if (prefixItems === undefined) {
+    // `simplify` dropped `items: {}`: any items.
+    return call('array', items === undefined ? 'anything' : compile(items, [...path, 'items']), min, max);
+  }
+  // A tuple: exactly its positions.
+  const n = Array.isArray(prefixItems) ? prefixItems.length : -1;
+  if (n < 1 || items !== false || bounds[0] !== n || bounds[1] !== n)
+    fail('prefixItems other than a tuple (items: false, minItems and maxItems its length)');
+  const positions = (prefixItems as unknown[]).map((b, i) => compile(b, [...path, 'prefixItems', i]));
+  return call('tuple', `[${positions.join(', ')}]`);
+}
+
+/**
+ * The check of a zod schema, as source code calling the checks of json-schema-check.ts. Throws
+ * when its JSON Schema needs a keyword the checks cannot say, or when the refinements JSON Schema
+ * cannot express differ from `unexpressed` (both ways: a stale entry is an error too).
  */
 export function toCheckableJsonSchema(
   schema: z.core.$ZodType,
   unexpressed: Readonly<Record<string, string>>,
-): JsonSchema {
+): string {
   const lossy = new Set<string>();
   const raw = z.toJSONSchema(schema, {
     target: 'draft-2020-12',
@@ -254,23 +332,7 @@ export function toCheckableJsonSchema(
         'List each (with why checking without it is safe) in scripts/generate-json-schemas.ts and protocol/README.md.',
     );
   }
-  const simplified = simplify(raw);
-  assertCheckable(simplified, []);
-  return simplified;
-}
-
-const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
-
-/** `value` as a TypeScript literal with unquoted keys (prettier formats it). */
-function literal(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(literal).join(', ')}]`;
-  if (!isNode(value)) return JSON.stringify(value);
-  const entries = Object.entries(value).map(([key, child]) => {
-    // A literal `__proto__` key (quoted or not) would set the prototype: compute it.
-    const name = key === '__proto__' ? `['__proto__']` : IDENTIFIER.test(key) ? key : JSON.stringify(key);
-    return `${name}: ${literal(child)}`;
-  });
-  return `{${entries.join(', ')}}`;
+  return compile(simplify(raw), []);
 }
 
 function docComment(target: Target): string {
@@ -291,14 +353,23 @@ export async function renderJsonSchemasModule(): Promise<string> {
   const parts = [
     `// Generated by scripts/generate-json-schemas.ts from the zod schemas of protocol/. Do not edit:\n` +
       `// after changing a schema, run \`${GENERATE_COMMAND}\`.`,
-    `import type { JsonSchema } from '../json-schema-check.js';`,
     ...TARGETS.map(
       (target) =>
-        `${docComment(target)}\nexport const ${target.name}: JsonSchema = ${literal(
-          toCheckableJsonSchema(target.schema, target.unexpressed),
+        `${docComment(target)}\nexport const ${target.name}: JsonSchemaCheck = ${toCheckableJsonSchema(
+          target.schema,
+          target.unexpressed,
         )};`,
     ),
   ];
+  // A check is used where its name stands as a value (an object key is followed by a colon).
+  const used = CHECKS.filter((name) =>
+    parts.some((part) => new RegExp(`\\b${name}(?=[(,)\\]}])`).test(part)),
+  );
+  parts.splice(
+    1,
+    0,
+    `import { ${[...used.sort(), 'type JsonSchemaCheck'].join(', ')} } from '../json-schema-check.js';`,
+  );
   const options = await prettier.resolveConfig(OUTPUT_FILE);
   return prettier.format(parts.join('\n\n'), { ...options, filepath: OUTPUT_FILE });
 }

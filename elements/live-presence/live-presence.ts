@@ -1,5 +1,4 @@
-import { LitElement, html, nothing, type TemplateResult } from 'lit';
-import { property } from 'lit/decorators.js';
+import { LitElement, html, nothing, type PropertyDeclarations, type TemplateResult } from 'lit';
 import type { LiveRecord, Member } from '../../protocol/index.js';
 import { bindRecord } from '../shared/bind-record.js';
 import { defineElement } from '../shared/define-element.js';
@@ -56,48 +55,62 @@ export type MemberRenderer = (member: Member) => TemplateResult | Node;
  */
 export class LivePresenceElement extends LitElement {
   static override styles = styles;
+  // The reactive properties (each documented where it is declared below), declared here rather
+  // than with `@property()`: once no element uses decorators, the script-tag bundle leaves out
+  // Lit's decorator module and the decorator helper.
+  static override properties: PropertyDeclarations = {
+    room: {},
+    meta: {},
+    url: {},
+    apiKey: { attribute: 'api-key' },
+    locale: {},
+    announce: { type: Boolean },
+    highlight: { type: Number },
+    labels: { attribute: false },
+    renderItem: { attribute: false },
+  };
 
   /** The room to join, e.g. `lobby` (letters, digits, `_ - . :`). Required. */
-  @property() room: string | undefined;
+  room: string | undefined;
 
   /** What the others see of this member: JSON of an object of at most 1 KiB (`{"name":"Ada"}`); as a property, also the object. Default: `{}`. */
-  @property() meta: string | MemberMeta | undefined;
+  meta: string | MemberMeta | undefined;
 
   /** The API's base URL (a relative one, like `/`, means the page's origin), when not inside a `<live-connection>` (with `api-key`). */
-  @property() url: string | undefined;
+  url: string | undefined;
 
   /** The key, when not inside a `<live-connection>` (with `url`). */
-  @property({ attribute: 'api-key' }) apiKey: string | undefined;
+  apiKey: string | undefined;
 
   /** Locale for `data-format`; default: the nearest `lang`, else the browser's. */
-  @property() locale: string | undefined;
+  locale: string | undefined;
 
   /** Announce the new count in a polite live region when members join or leave. */
-  @property({ type: Boolean }) announce = false;
+  announce = false;
 
   /** How long a member who joined stays marked `changed`, in ms; 0 turns marking off. */
-  @property({ type: Number }) highlight = 1500;
+  highlight = 1500;
 
   /** The words shown (`PRESENCE_LABELS` is the English default, "3 here"); set to translate. */
-  @property({ attribute: false }) labels: Partial<PresenceLabels> = {};
+  labels: Partial<PresenceLabels> = {};
 
   /** Renders one member (a Lit template or a DOM node); wins over the `<template>`. */
-  @property({ attribute: false }) renderItem: MemberRenderer | undefined;
+  renderItem: MemberRenderer | undefined;
 
-  private readonly live = new LivePresenceController(this);
+  readonly #live = new LivePresenceController(this);
 
   /** How many members the room has, this element included (0 until they arrive). */
   get count(): number {
-    return this.live.members.length;
+    return this.#live.members.length;
   }
 
   /** Everyone in the room, this element included, in order of arrival: `{connectionId, meta}`. */
   get members(): readonly Member[] {
-    return this.live.members;
+    return this.#live.members;
   }
 
   override render() {
-    const { state, members, changes } = this.live;
+    const { state, members, changes } = this.#live;
     const shown =
       state === 'error'
         ? 'error'
@@ -113,7 +126,7 @@ export class LivePresenceElement extends LitElement {
     // very same text, and "3 here" after one left and another joined is news.
     const announcement = changes === 0 ? '' : changes % 2 ? count : `${count}\u00a0`;
     return html`<div part="base" data-state=${shown} aria-busy=${state === 'loading' ? 'true' : 'false'}>
-      ${binder?.styles ?? nothing} ${this.renderBody(shown, count, binder)}
+      ${binder?.styles ?? nothing} ${this.#renderBody(shown, count, binder)}
       ${
         this.announce
           ? html`<div part="announcer" class="visually-hidden" aria-live="polite">${announcement}</div>`
@@ -122,15 +135,16 @@ export class LivePresenceElement extends LitElement {
     </div>`;
   }
 
-  private renderBody(shown: string, count: string, binder: TemplateBinder | undefined): unknown {
+  #renderBody(shown: string, count: string, binder: TemplateBinder | undefined): unknown {
     if (shown === 'loading') return renderLoading();
-    if (shown === 'error') return renderError(this.live.error?.message ?? '');
+    if (shown === 'error') return renderError(this.#live.error?.message ?? '');
     return html`${shown === 'empty' ? renderEmpty(count) : html`<span part="count">${count}</span>`}
-    ${this.renderList(binder)}`;
+    ${this.#renderList(binder)}`;
   }
 
-  private renderList(binder: TemplateBinder | undefined): unknown {
-    const { renderItem, live } = this;
+  #renderList(binder: TemplateBinder | undefined): unknown {
+    const { renderItem } = this;
+    const live = this.#live;
     if (!renderItem && !binder) return nothing;
     const locale = resolveLocale(this, this.locale);
     return html`<ul part="list" role="list">

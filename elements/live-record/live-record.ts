@@ -1,5 +1,4 @@
-import { LitElement, html, nothing, type TemplateResult } from 'lit';
-import { property } from 'lit/decorators.js';
+import { LitElement, html, nothing, type PropertyDeclarations, type TemplateResult } from 'lit';
 import type { LiveRecord } from '../../protocol/index.js';
 import { defineElement } from '../shared/define-element.js';
 import { LiveRecordController } from '../shared/live-record-controller.js';
@@ -53,75 +52,89 @@ import styles from './live-record.styles.js';
  */
 export class LiveRecordElement extends LitElement {
   static override styles = styles;
+  // The reactive properties (each documented where it is declared below), declared here rather
+  // than with `@property()`: once no element uses decorators, the script-tag bundle leaves out
+  // Lit's decorator module and the decorator helper.
+  static override properties: PropertyDeclarations = {
+    object: {},
+    recordId: { attribute: 'record-id' },
+    fields: {},
+    url: {},
+    apiKey: { attribute: 'api-key' },
+    locale: {},
+    announce: { type: Boolean },
+    highlight: { type: Number },
+    renderItem: { attribute: false },
+  };
 
   /** The object the record belongs to, e.g. `orders`. Required. */
-  @property() object: string | undefined;
+  object: string | undefined;
 
   /** The record's id. Required. */
-  @property({ attribute: 'record-id' }) recordId: string | undefined;
+  recordId: string | undefined;
 
   /** Fields to fetch and show (dotted paths, comma-separated). Default: all. */
-  @property() fields: string | readonly string[] | undefined;
+  fields: string | readonly string[] | undefined;
 
   /** The API's base URL (a relative one, like `/`, means the page's origin), when not inside a `<live-connection>` (with `api-key`). */
-  @property() url: string | undefined;
+  url: string | undefined;
 
   /** The key, when not inside a `<live-connection>` (with `url`). */
-  @property({ attribute: 'api-key' }) apiKey: string | undefined;
+  apiKey: string | undefined;
 
   /** Locale for `data-format`; default: the nearest `lang`, else the browser's. */
-  @property() locale: string | undefined;
+  locale: string | undefined;
 
   /** Announce changes and the deletion in a polite live region. */
-  @property({ type: Boolean }) announce = false;
+  announce = false;
 
   /** How long the record stays marked `changed` after a change, in ms; 0 turns marking off. */
-  @property({ type: Number }) highlight = 1500;
+  highlight = 1500;
 
   /** Renders the record (a Lit template or a DOM node); wins over the `<template>`. */
-  @property({ attribute: false }) renderItem: ItemRenderer | undefined;
+  renderItem: ItemRenderer | undefined;
 
-  private readonly live = new LiveRecordController(this);
+  readonly #live = new LiveRecordController(this);
 
   /** The record (its last version once deleted), or `undefined`. */
   get record(): LiveRecord | undefined {
-    return this.live.record;
+    return this.#live.record;
   }
 
   /** Whether the record was deleted while shown. */
   get removed(): boolean {
-    return this.live.removed;
+    return this.#live.removed;
   }
 
   override render() {
-    const { state, record, removed } = this.live;
+    const { state, record, removed } = this.#live;
     const shown = state === 'ready' ? (record ? (removed ? 'removed' : 'ready') : 'empty') : state;
     return html`<div part="base" data-state=${shown}>
-      ${this.renderBody(shown)}
+      ${this.#renderBody(shown)}
       ${
         this.announce
           ? html`<div part="announcer" class="visually-hidden" aria-live="polite">
-              ${shown === 'removed' ? 'Deleted.' : shown === 'ready' && this.live.changed ? 'Updated.' : ''}
+              ${shown === 'removed' ? 'Deleted.' : shown === 'ready' && this.#live.changed ? 'Updated.' : ''}
             </div>`
           : nothing
       }
     </div>`;
   }
 
-  private renderBody(shown: string): TemplateResult {
-    const record = this.live.record;
+  #renderBody(shown: string): TemplateResult {
+    const record = this.#live.record;
     if (shown === 'loading') return renderLoading();
-    if (shown === 'error') return renderError(this.live.error?.message ?? '');
+    if (shown === 'error') return renderError(this.#live.error?.message ?? '');
     if (shown === 'empty' || !record) return renderEmpty('Not found.');
     const template = this.querySelector<HTMLTemplateElement>(':scope > template');
     const binder = template ? templateBinder(template) : undefined;
     const options: RecordRenderOptions = {
       renderItem: this.renderItem,
       binder,
-      fields: this.live.fields,
+      fields: this.#live.fields,
       locale: resolveLocale(this, this.locale),
     };
-    const mark = shown === 'removed' ? undefined : this.live.changed;
+    const mark = shown === 'removed' ? undefined : this.#live.changed;
     const content = html`${binder?.styles ?? nothing}
       <div part=${mark ? 'record changed' : 'record'} data-changed=${mark ?? nothing}>
         ${renderRecord(record, options)}

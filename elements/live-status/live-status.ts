@@ -1,5 +1,4 @@
-import { LitElement, html, nothing } from 'lit';
-import { property } from 'lit/decorators.js';
+import { LitElement, html, nothing, type PropertyDeclarations } from 'lit';
 import type { ConnectionState, ConnectionStatus } from '../connection/index.js';
 import { ConnectionStatusController } from '../shared/connection-status-controller.js';
 import { defineElement } from '../shared/define-element.js';
@@ -31,21 +30,29 @@ import styles from './live-status.styles.js';
  */
 export class LiveStatusElement extends LitElement {
   static override styles = styles;
+  // The reactive properties (each documented where it is declared below), declared here rather
+  // than with `@property()`: once no element uses decorators, the script-tag bundle leaves out
+  // Lit's decorator module and the decorator helper.
+  static override properties: PropertyDeclarations = {
+    url: {},
+    apiKey: { attribute: 'api-key' },
+    labels: { attribute: false },
+  };
 
   /** The API's base URL (a relative one, like `/`, means the page's origin), when not inside a `<live-connection>` (with `api-key`). */
-  @property() url: string | undefined;
+  url: string | undefined;
 
   /** The key, when not inside a `<live-connection>` (with `url`). */
-  @property({ attribute: 'api-key' }) apiKey: string | undefined;
+  apiKey: string | undefined;
 
   /** The words for each state (`STATUS_LABELS` is the English default); set to translate. */
-  @property({ attribute: false }) labels: Partial<StatusLabels> = {};
+  labels: Partial<StatusLabels> = {};
 
-  private readonly connection = new ConnectionStatusController(this);
+  readonly #connection = new ConnectionStatusController(this);
 
   /** The connection's current state; `undefined` when none is configured. */
   get status(): ConnectionStatus | undefined {
-    return this.connection.status;
+    return this.#connection.status;
   }
 
   override connectedCallback(): void {
@@ -54,16 +61,16 @@ export class LiveStatusElement extends LitElement {
   }
 
   protected override updated(): void {
-    const state = this.connection.status?.state ?? 'idle';
+    const state = this.#connection.status?.state ?? 'idle';
     if (this.getAttribute('state') !== state) this.setAttribute('state', state);
   }
 
   override render() {
     const labels = { ...STATUS_LABELS, ...this.labels };
-    const state: ConnectionState = this.connection.status?.state ?? 'idle';
-    const seconds = this.connection.retryInSeconds;
+    const state: ConnectionState = this.#connection.status?.state ?? 'idle';
+    const seconds = this.#connection.retryInSeconds;
     const countdown = state === 'reconnecting' && seconds !== undefined && seconds > 0;
-    const problem = this.connection.problem?.message ?? this.connection.status?.lastError?.message;
+    const problem = this.#connection.problem?.message ?? this.#connection.status?.lastError?.message;
     return html`<span part="base" data-state=${state} title=${problem ?? nothing}>
       <span part="indicator" aria-hidden="true"></span>
       ${

@@ -1,7 +1,7 @@
 /**
  * Which shown records changed a moment ago, so an element can mark them (`data-changed`, part
- * `changed`) for a short highlight. A mark lasts `durationMs`; expired marks are swept by one
- * timer, and `onExpire` asks the element to render once without them.
+ * `changed`) for a short highlight. A mark lasts the `durationMs` it was made with; expired
+ * marks are swept by one timer, and `onExpire` asks the element to render once without them.
  */
 
 /** How a record changed: it entered the view, or its content changed. */
@@ -12,23 +12,23 @@ export class ChangeHighlights {
   readonly #marks = new Map<string, { mark: ChangeMark; until: number }>();
   #timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(
-    private readonly onExpire: () => void,
-    /** How long a mark lasts; 0 disables marking. */
-    public durationMs = 1500,
-  ) {}
+  readonly #onExpire: () => void;
 
-  /** The mark of record `id`, if it changed within `durationMs`. */
+  constructor(onExpire: () => void) {
+    this.#onExpire = onExpire;
+  }
+
+  /** The mark of record `id`, if it changed within the `durationMs` it was marked for. */
   get(id: string): ChangeMark | undefined {
     return this.#marks.get(id)?.mark;
   }
 
-  /** Marks the records of one change. */
-  mark(ids: Iterable<string>, mark: ChangeMark): void {
-    if (this.durationMs <= 0) return;
-    const until = Date.now() + this.durationMs;
+  /** Marks the records of one change for `durationMs` (0: not at all). */
+  mark(ids: Iterable<string>, mark: ChangeMark, durationMs: number): void {
+    if (durationMs <= 0) return;
+    const until = Date.now() + durationMs;
     for (const id of ids) this.#marks.set(id, { mark, until });
-    this.#timer ??= setTimeout(() => this.#sweep(), this.durationMs);
+    this.#timer ??= setTimeout(() => this.#sweep(), durationMs);
   }
 
   /** Drops every mark (a new snapshot, or the element left the page). */
@@ -47,6 +47,6 @@ export class ChangeHighlights {
       else next = Math.min(next, until);
     }
     if (next !== Infinity) this.#timer = setTimeout(() => this.#sweep(), next - now);
-    this.onExpire();
+    this.#onExpire();
   }
 }

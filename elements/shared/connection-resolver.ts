@@ -10,10 +10,10 @@
  * base URL first (`resolveApiUrl`), so a page served by the API's own server can say `url="/"`
  * without naming its host and port, and shares its socket with code that names them.
  */
-import { ContextConsumer } from '@lit/context';
-import type { ReactiveControllerHost } from 'lit';
+import { ContextEvent } from '@lit/context';
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { connect, type LiveConnection, type LiveError } from '../connection/index.js';
-import { attachContextRoot, connectionContext } from './connection-context.js';
+import { connectionContext } from './connection-context.js';
 import { META_NAME, readMetaConfig } from './read-meta-config.js';
 
 /** An element that may name its own connection. */
@@ -53,19 +53,73 @@ export function resolveApiUrl(
   }
 }
 
-/** Resolves an element's connection; construct it before the controller that uses it. */
-export class ConnectionResolver {
-  private readonly consumer: ContextConsumer<typeof connectionContext, ConnectionHost>;
+/**
+ * Resolves an element's connection; construct it before the controller that uses it. It is a
+ * controller of the host itself, and a context consumer (the `@lit/context` protocol, spoken
+ * directly: its requests always subscribe, and the one late-provider case below is all of
+ * `ContextRoot` the elements need).
+ */
+export class ConnectionResolver implements ReactiveController {
+  /** The connection of the nearest provider (`undefined` while it has none, or none answered). */
+  #provided: LiveConnection | undefined;
+  /** Stops that provider's updates. */
+  #unsubscribe: (() => void) | undefined;
+  /** A provider answered since the host was connected. */
+  #answered = false;
 
-  constructor(private readonly host: ConnectionHost) {
-    attachContextRoot();
-    // Subscribing: a provider that changes its url or key, or appears late, reaches us again.
-    this.consumer = new ContextConsumer(host, { context: connectionContext, subscribe: true });
+  /** A provider's answer, and again on every change of its connection (the request subscribes). */
+  readonly #receive = (connection: LiveConnection | undefined, unsubscribe?: () => void) => {
+    // Another provider answers (the host moved, or a closer one appeared): leave the old one.
+    if (this.#unsubscribe !== unsubscribe) this.#unsubscribe?.();
+    this.#unsubscribe = unsubscribe;
+    this.#provided = connection;
+    this.#answered = true;
+    this.#host.requestUpdate();
+  };
+
+  /** Asks the providers again when one announces itself (`context-provider`). */
+  readonly #askAgain = (event: Event) => {
+    if ((event as Event & { context?: unknown }).context !== connectionContext) return;
+    this.#ask();
+    if (this.#answered) document.removeEventListener('context-provider', this.#askAgain);
+  };
+
+  readonly #host: ConnectionHost;
+
+  constructor(host: ConnectionHost) {
+    this.#host = host;
+    host.addController(this);
+  }
+
+  /**
+   * Asks the providers around the host. When none answers, a provider defined or upgraded after
+   * the host (a `<live-connection>` whose definition came later) announces itself once it
+   * connects: ask again then.
+   */
+  hostConnected(): void {
+    this.#ask();
+    if (!this.#answered) document.addEventListener('context-provider', this.#askAgain);
+  }
+
+  /**
+   * Leaves the provider when the host leaves the document, and forgets its connection: the host
+   * might be re-attached outside that provider.
+   */
+  hostDisconnected(): void {
+    document.removeEventListener('context-provider', this.#askAgain);
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    this.#provided = undefined;
+    this.#answered = false;
+  }
+
+  #ask(): void {
+    this.#host.dispatchEvent(new ContextEvent(connectionContext, this.#host, this.#receive, true));
   }
 
   /** The connection to use now (see the module comment for the order). */
   resolve(): ResolvedConnection {
-    const { url, apiKey } = this.host;
+    const { url, apiKey } = this.#host;
     if (url || apiKey) {
       if (!url || !apiKey) {
         return {
@@ -77,18 +131,10 @@ export class ConnectionResolver {
       }
       return { connection: connect({ url: resolveApiUrl(url), apiKey }) };
     }
-    if (this.consumer.value) return { connection: this.consumer.value };
+    if (this.#provided) return { connection: this.#provided };
     const meta = typeof document === 'undefined' ? undefined : readMetaConfig(document);
     if (meta === undefined) return undefined;
     if ('error' in meta) return { error: { name: 'bad_meta', message: meta.error } };
     return { connection: connect({ url: resolveApiUrl(meta.url), apiKey: meta.apiKey }) };
-  }
-
-  /**
-   * Forgets the provider's value when the host leaves the document: the consumer keeps the old
-   * one otherwise, and the host might be re-attached outside that provider.
-   */
-  forget(): void {
-    this.consumer.value = undefined;
   }
 }

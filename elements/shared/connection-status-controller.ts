@@ -55,7 +55,6 @@ export class ConnectionStatusController implements ReactiveController {
 
   hostDisconnected(): void {
     this.#release();
-    this.#resolver.forget();
   }
 
   #sync(): void {

@@ -68,29 +68,35 @@ function formatterFor(format: string, locale: string | undefined): Formatter | u
   return formatter ?? undefined;
 }
 
+/** The `Intl.NumberFormat` options of each number format but `currency`. */
+const NUMBER_FORMATS: Readonly<Record<string, Intl.NumberFormatOptions>> = {
+  number: {},
+  integer: { maximumFractionDigits: 0 },
+  percent: { style: 'percent' },
+};
+
+/** The `Intl.DateTimeFormat` options of each date format. */
+const DATE_FORMATS: Readonly<Record<string, Intl.DateTimeFormatOptions>> = {
+  date: { dateStyle: 'medium' },
+  datetime: { dateStyle: 'medium', timeStyle: 'short' },
+  time: { timeStyle: 'short' },
+};
+
 function createFormatter(format: string, locale: string | undefined): Formatter | null {
   const [name, argument] = splitFormat(format);
-  switch (name) {
-    case 'number':
-      return numberFormatter(new Intl.NumberFormat(locale));
-    case 'integer':
-      return numberFormatter(new Intl.NumberFormat(locale, { maximumFractionDigits: 0 }));
-    case 'percent':
-      return numberFormatter(new Intl.NumberFormat(locale, { style: 'percent' }));
-    case 'currency':
-      if (!argument) return null;
-      return numberFormatter(new Intl.NumberFormat(locale, { style: 'currency', currency: argument }));
-    case 'date':
-      return dateFormatter(new Intl.DateTimeFormat(locale, { dateStyle: 'medium' }));
-    case 'datetime':
-      return dateFormatter(new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }));
-    case 'time':
-      return dateFormatter(new Intl.DateTimeFormat(locale, { timeStyle: 'short' }));
-    case 'relative':
-      return relativeFormatter(new Intl.RelativeTimeFormat(locale, { numeric: 'auto' }));
-    default:
-      return null;
+  if (name === 'currency') {
+    return argument
+      ? formatter(toNumber, new Intl.NumberFormat(locale, { style: 'currency', currency: argument }))
+      : null;
   }
+  if (Object.hasOwn(NUMBER_FORMATS, name)) {
+    return formatter(toNumber, new Intl.NumberFormat(locale, NUMBER_FORMATS[name]));
+  }
+  if (Object.hasOwn(DATE_FORMATS, name))
+    return formatter(toTime, new Intl.DateTimeFormat(locale, DATE_FORMATS[name]));
+  return name === 'relative'
+    ? relativeFormatter(new Intl.RelativeTimeFormat(locale, { numeric: 'auto' }))
+    : null;
 }
 
 function splitFormat(format: string): [string, string | undefined] {
@@ -105,33 +111,27 @@ function splitFormat(format: string): [string, string | undefined] {
   ];
 }
 
+/** A finite number as it is; `undefined` for anything else. */
+function finite(value: unknown): number | undefined {
+  return Number.isFinite(value) ? (value as number) : undefined;
+}
+
 function toNumber(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  if (typeof value === 'string' && value.trim() !== '') {
-    const number = Number(value);
-    return Number.isFinite(number) ? number : undefined;
-  }
-  return undefined;
+  return typeof value === 'string' && value.trim() !== '' ? finite(Number(value)) : finite(value);
 }
 
 function toTime(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  if (typeof value !== 'string') return undefined;
-  const time = Date.parse(value);
-  return Number.isNaN(time) ? undefined : time;
+  return typeof value === 'string' ? finite(Date.parse(value)) : finite(value);
 }
 
-function numberFormatter(format: Intl.NumberFormat): Formatter {
+/** Formats what `read` makes of a value with `format`; `undefined` when it makes nothing. */
+function formatter(
+  read: (value: unknown) => number | undefined,
+  format: { format(x: number): string },
+): Formatter {
   return (value) => {
-    const number = toNumber(value);
-    return number === undefined ? undefined : format.format(number);
-  };
-}
-
-function dateFormatter(format: Intl.DateTimeFormat): Formatter {
-  return (value) => {
-    const time = toTime(value);
-    return time === undefined ? undefined : format.format(time);
+    const x = read(value);
+    return x === undefined ? undefined : format.format(x);
   };
 }
 

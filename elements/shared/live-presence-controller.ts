@@ -16,20 +16,16 @@ import {
   LivePresenceChangeEvent,
   type LivePresenceChangeDetail,
 } from '../live-presence/live-presence-change-event.js';
-import { ChangeHighlights } from './change-highlights.js';
-import type { ConnectionHost } from './connection-resolver.js';
 import { AttributeError } from './parse-attributes.js';
-import { ChannelSubscriptionController } from './subscription-controller.js';
+import { ChannelSubscriptionController, type DataHost } from './subscription-controller.js';
 
 /** What the other members see of one: a JSON object. */
 export type MemberMeta = Member['meta'];
 
 /** The host of a `LivePresenceController`. */
-export type LivePresenceHost = ConnectionHost & {
+export type LivePresenceHost = DataHost & {
   room: string | undefined;
   meta: string | MemberMeta | undefined;
-  /** How long a member who joined stays marked, in ms (0: never marked). */
-  highlight: number;
 };
 
 type PresencePlan = { request: SubscriptionRequest };
@@ -42,18 +38,13 @@ export class LivePresenceController extends ChannelSubscriptionController<
   PresenceEvent,
   LivePresenceChangeDetail
 > {
-  /** Members who joined a moment ago (by `keyOf`), for the highlight. */
-  readonly highlights: ChangeHighlights;
   /** Batches of joins and leaves applied since the member list arrived (the live region's cue). */
   changes = 0;
   #members: readonly Member[] = [];
   readonly #keys = new WeakMap<Member, string>();
   #lastKey = 0;
 
-  constructor(protected override readonly host: LivePresenceHost) {
-    super(host);
-    this.highlights = new ChangeHighlights(() => host.requestUpdate());
-  }
+  declare protected readonly host: LivePresenceHost;
 
   /** Everyone in the room, this member included, in order of arrival. */
   get members(): readonly Member[] {
@@ -63,11 +54,6 @@ export class LivePresenceController extends ChannelSubscriptionController<
   /** The key of a member shown: unique among the members, kept for as long as it stays. */
   keyOf(member: Member): string {
     return this.#keys.get(member) ?? '';
-  }
-
-  override hostDisconnected(): void {
-    super.hostDisconnected();
-    this.highlights.clear();
   }
 
   protected inputs(): readonly unknown[] {
@@ -117,8 +103,7 @@ export class LivePresenceController extends ChannelSubscriptionController<
     }
     if (added.length + removed.length === 0) return undefined;
     this.#members = members;
-    this.highlights.durationMs = this.host.highlight;
-    this.highlights.mark(
+    this.mark(
       added.map((member) => this.keyOf(member)),
       'added',
     );
@@ -143,11 +128,11 @@ function identity(member: Member): string {
 /** `room`: required, one room name. Returns its presence channel. */
 function parseRoom(room: string | undefined): string {
   if (!room) {
-    throw new AttributeError('room', 'room is required: the name of the room to join, e.g. room="lobby"');
+    throw new AttributeError('room is required: the name of the room to join, e.g. room="lobby"');
   }
   const channel = `presence:${room}`;
   const parsed = parseChannel(channel);
-  if ('error' in parsed) throw new AttributeError('room', `room: ${parsed.error}`);
+  if ('error' in parsed) throw new AttributeError(`room: ${parsed.error}`);
   return channel;
 }
 
@@ -161,22 +146,21 @@ function parseMeta(meta: string | MemberMeta | undefined): MemberMeta | undefine
   try {
     text = typeof meta === 'string' ? meta : JSON.stringify(meta);
   } catch (error) {
-    throw new AttributeError('meta', `meta cannot be written as JSON (${(error as Error).message})`);
+    throw new AttributeError(`meta cannot be written as JSON (${(error as Error).message})`);
   }
   let value: unknown;
   try {
     value = JSON.parse(text ?? '');
   } catch (error) {
-    throw new AttributeError('meta', `meta is not valid JSON (${(error as Error).message}); ${META_EXAMPLE}`);
+    throw new AttributeError(`meta is not valid JSON (${(error as Error).message}); ${META_EXAMPLE}`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new AttributeError('meta', `meta must be a JSON object of what the others see; ${META_EXAMPLE}`);
+    throw new AttributeError(`meta must be a JSON object of what the others see; ${META_EXAMPLE}`);
   }
   const bytes = new TextEncoder().encode(JSON.stringify(value)).length;
   const max = PROTOCOL_BOUNDS.maxPresenceMetaBytes;
   if (bytes > max) {
     throw new AttributeError(
-      'meta',
       `meta is ${bytes} bytes of JSON, over the ${max} allowed; keep it to what the others need, like a name`,
     );
   }

@@ -10,8 +10,6 @@ import type { Where } from '../../protocol/query-schemas.js';
 import { compileSort } from '../../protocol/sort.js';
 import type { SubscriptionRequest } from '../connection/index.js';
 import { announceChange, type ChangeAnnouncer } from './announce-change.js';
-import { ChangeHighlights } from './change-highlights.js';
-import type { ConnectionHost } from './connection-resolver.js';
 import type { LiveChangeDetail } from './live-element-event.js';
 import {
   parseFields,
@@ -22,18 +20,16 @@ import {
   parseWhere,
 } from './parse-attributes.js';
 import { RecordWindow, type RecordComparator } from './record-window.js';
-import { SubscriptionController } from './subscription-controller.js';
+import { SubscriptionController, type DataHost } from './subscription-controller.js';
 
 /** The host of a `LiveQueryController`: the attributes of a live query. */
-export type LiveQueryHost = ConnectionHost & {
+export type LiveQueryHost = DataHost & {
   object: string | undefined;
   where: string | Where | undefined;
   sort: string | readonly string[] | undefined;
   fields: string | readonly string[] | undefined;
   limit: number | undefined;
   operations: string | readonly string[] | undefined;
-  /** How long changed records stay marked, in ms (0: never marked). */
-  highlight: number;
   /** Turns a change into the text of the live region. */
   announcer: ChangeAnnouncer | undefined;
 };
@@ -47,8 +43,6 @@ type QueryPlan = {
 
 /** Holds a live query's records and keeps them in step with the server. */
 export class LiveQueryController extends SubscriptionController<QueryPlan> {
-  /** Records that changed a moment ago, for the highlight. */
-  readonly highlights: ChangeHighlights;
   /** The text of the polite live region after the last batch. */
   announcement = '';
   /** The fields the element asked for (for the default rendering); `undefined`: all. */
@@ -60,19 +54,11 @@ export class LiveQueryController extends SubscriptionController<QueryPlan> {
   #next: QueryPlan | undefined;
   #toggle = false;
 
-  constructor(protected override readonly host: LiveQueryHost) {
-    super(host);
-    this.highlights = new ChangeHighlights(() => host.requestUpdate());
-  }
+  declare protected readonly host: LiveQueryHost;
 
   /** The records shown, in order. */
   get records(): readonly LiveRecord[] {
     return this.#window.records;
-  }
-
-  override hostDisconnected(): void {
-    super.hostDisconnected();
-    this.highlights.clear();
   }
 
   protected inputs(): readonly unknown[] {
@@ -123,19 +109,18 @@ export class LiveQueryController extends SubscriptionController<QueryPlan> {
     return { reason: 'snapshot', added: [], modified: [], removed: [], records: this.#window.records };
   }
 
-  protected onRecordEvents(events: RecordEvent[]): LiveChangeDetail | undefined {
+  protected onBatch(events: RecordEvent[]): LiveChangeDetail | undefined {
     const { added, modified, removed, needsResync } = this.#window.apply(events);
     if (needsResync && !this.resyncing) {
       this.resyncing = true;
       this.resync();
     }
     if (added.length + modified.length + removed.length === 0) return undefined;
-    this.highlights.durationMs = this.host.highlight;
-    this.highlights.mark(
+    this.mark(
       added.map((record) => record.id),
       'added',
     );
-    this.highlights.mark(
+    this.mark(
       modified.map((record) => record.id),
       'modified',
     );

@@ -5,19 +5,16 @@
  */
 import type { LiveRecord, RecordEvent, SubscribedMessage } from '../../protocol/index.js';
 import type { SubscriptionRequest } from '../connection/index.js';
-import { ChangeHighlights, type ChangeMark } from './change-highlights.js';
-import type { ConnectionHost } from './connection-resolver.js';
+import type { ChangeMark } from './change-highlights.js';
 import type { LiveChangeDetail } from './live-element-event.js';
 import { parseFields, parseObject, parseRecordId } from './parse-attributes.js';
-import { SubscriptionController } from './subscription-controller.js';
+import { SubscriptionController, type DataHost } from './subscription-controller.js';
 
 /** The host of a `LiveRecordController`. */
-export type LiveRecordHost = ConnectionHost & {
+export type LiveRecordHost = DataHost & {
   object: string | undefined;
   recordId: string | undefined;
   fields: string | readonly string[] | undefined;
-  /** How long a change stays marked, in ms (0: never marked). */
-  highlight: number;
 };
 
 type RecordPlan = { request: SubscriptionRequest; fields: string[] | undefined };
@@ -30,21 +27,12 @@ export class LiveRecordController extends SubscriptionController<RecordPlan> {
   removed = false;
   /** The fields the element asked for (for the default rendering); `undefined`: all. */
   fields: readonly string[] | undefined;
-  readonly #highlights: ChangeHighlights;
 
-  constructor(protected override readonly host: LiveRecordHost) {
-    super(host);
-    this.#highlights = new ChangeHighlights(() => host.requestUpdate());
-  }
+  declare protected readonly host: LiveRecordHost;
 
   /** How the record changed a moment ago, for the highlight. */
   get changed(): ChangeMark | undefined {
-    return this.record && this.#highlights.get(this.record.id);
-  }
-
-  override hostDisconnected(): void {
-    super.hostDisconnected();
-    this.#highlights.clear();
+    return this.record && this.highlights.get(this.record.id);
   }
 
   protected inputs(): readonly unknown[] {
@@ -65,7 +53,7 @@ export class LiveRecordController extends SubscriptionController<RecordPlan> {
     this.record = undefined;
     this.removed = false;
     this.fields = plan.fields;
-    this.#highlights.clear();
+    this.highlights.clear();
   }
 
   protected onSnapshot(message: SubscribedMessage): LiveChangeDetail {
@@ -80,7 +68,7 @@ export class LiveRecordController extends SubscriptionController<RecordPlan> {
     };
   }
 
-  protected onRecordEvents(events: RecordEvent[]): LiveChangeDetail | undefined {
+  protected onBatch(events: RecordEvent[]): LiveChangeDetail | undefined {
     const event = events[events.length - 1] as RecordEvent;
     const before = this.record && !this.removed ? this.record : undefined;
     this.record = event.record;
@@ -91,8 +79,7 @@ export class LiveRecordController extends SubscriptionController<RecordPlan> {
         ? { reason: 'events', added: [], modified: [], removed: [record], records: [] }
         : undefined;
     }
-    this.#highlights.durationMs = this.host.highlight;
-    this.#highlights.mark([record.id], before ? 'modified' : 'added');
+    this.mark([record.id], before ? 'modified' : 'added');
     return {
       reason: 'events',
       added: before ? [] : [record],

@@ -16,34 +16,29 @@ import { fieldsError } from '../../protocol/projection.js';
 import { sortError } from '../../protocol/sort.js';
 import type { Where } from '../../protocol/query-schemas.js';
 
-/** An attribute value an element cannot use; `attribute` is its name as written in HTML. */
+/** An attribute value an element cannot use; the message names the attribute as written in HTML. */
 export class AttributeError extends Error {
-  constructor(
-    readonly attribute: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'AttributeError';
-  }
+  override name = 'AttributeError';
 }
 
-/** Splits a list attribute on commas and blanks; arrays pass through. */
-function splitList(value: string | readonly string[]): string[] {
-  if (typeof value !== 'string') return [...value];
-  return value.split(/[\s,]+/).filter((item) => item !== '');
+/**
+ * The items of a list attribute, split on commas and blanks (an array passes through);
+ * `undefined` when there are none.
+ */
+function splitList(value: string | readonly string[] | undefined): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  const items = typeof value === 'string' ? value.split(/[\s,]+/).filter((item) => item !== '') : [...value];
+  return items.length ? items : undefined;
 }
 
 /** `object`: required, one object name (no `*`). Returns its records channel. */
 export function parseObject(object: string | undefined): string {
   if (!object) {
-    throw new AttributeError(
-      'object',
-      'object is required: the name of the records to show, e.g. object="orders"',
-    );
+    throw new AttributeError('object is required: the name of the records to show, e.g. object="orders"');
   }
   const channel = parseChannel(recordsChannel(object));
-  if ('error' in channel) throw new AttributeError('object', `object: ${channel.error}`);
-  if (channel.wildcard) throw new AttributeError('object', 'object must name one object, not "*"');
+  if ('error' in channel) throw new AttributeError(`object: ${channel.error}`);
+  if (channel.wildcard) throw new AttributeError('object must name one object, not "*"');
   return recordsChannel(object);
 }
 
@@ -59,7 +54,6 @@ export function parseWhere(where: string | Where | undefined): Where | undefined
       value = JSON.parse(where);
     } catch (error) {
       throw new AttributeError(
-        'where',
         `where is not valid JSON (${(error as Error).message}); write it like where='{"status":"pending"}'`,
       );
     }
@@ -68,7 +62,6 @@ export function parseWhere(where: string | Where | undefined): Where | undefined
   // shows its refusal as this attribute's error (`whereRefusal`). It saves the bundle 2 kB.
   if (value === null || typeof value !== 'object') {
     throw new AttributeError(
-      'where',
       `where must be an object ({"field": value, …}) or a list of [path, operator, value] items; write it like where='{"status":"pending"}'`,
     );
   }
@@ -83,26 +76,22 @@ export function whereRefusal(details: unknown): AttributeError | undefined {
   const issue = firstIssue(details);
   if (!issue || issue.path[0] !== 'filter' || issue.path[1] !== 'where') return undefined;
   const message = describeIssues([{ path: issue.path.slice(2), message: issue.message }]);
-  return new AttributeError('where', `where is invalid: ${message}`);
+  return new AttributeError(`where is invalid: ${message}`);
 }
 
 /** `sort`: field paths, `-` in front for descending (`sort="-createdAt, name"`). Empty means by id. */
 export function parseSort(sort: string | readonly string[] | undefined): string[] | undefined {
-  if (sort === undefined || sort === null) return undefined;
   const keys = splitList(sort);
-  if (keys.length === 0) return undefined;
-  const issue = sortError(keys);
-  if (issue) throw new AttributeError('sort', `sort is invalid: ${describeIssues([issue])}`);
+  const issue = keys && sortError(keys);
+  if (issue) throw new AttributeError(`sort is invalid: ${describeIssues([issue])}`);
   return keys;
 }
 
 /** `fields`: the field paths to fetch and show (`fields="title, customer.name"`). Empty means all. */
 export function parseFields(fields: string | readonly string[] | undefined): string[] | undefined {
-  if (fields === undefined || fields === null) return undefined;
   const paths = splitList(fields);
-  if (paths.length === 0) return undefined;
-  const issue = fieldsError(paths);
-  if (issue) throw new AttributeError('fields', `fields is invalid: ${describeIssues([issue])}`);
+  const issue = paths && fieldsError(paths);
+  if (issue) throw new AttributeError(`fields is invalid: ${describeIssues([issue])}`);
   return paths;
 }
 
@@ -112,22 +101,20 @@ export function parseLimit(limit: number | undefined): number | undefined {
   const max = PROTOCOL_BOUNDS.maxSnapshotLimit;
   if (!Number.isInteger(limit) || limit < 1 || limit > max) {
     const got = Number.isNaN(limit) ? 'it is not a number' : `got ${limit}`;
-    throw new AttributeError('limit', `limit must be a whole number from 1 to ${max} (${got})`);
+    throw new AttributeError(`limit must be a whole number from 1 to ${max} (${got})`);
   }
   return limit;
 }
 
 /** `operations`: which writes to hear of (`create, update, delete`; `INSERT` … accepted). Empty means all. */
 export function parseOperations(operations: string | readonly string[] | undefined): Operation[] | undefined {
-  if (operations === undefined || operations === null) return undefined;
   const names = splitList(operations);
-  if (names.length === 0) return undefined;
+  if (!names) return undefined;
   const result = new Set<Operation>();
   for (const name of names) {
     const operation = normalizeOperation(name);
     if (operation === undefined) {
       throw new AttributeError(
-        'operations',
         `operations: "${name}" is not an operation; use create, update or delete (INSERT, UPDATE, DELETE are aliases)`,
       );
     }
@@ -138,7 +125,7 @@ export function parseOperations(operations: string | readonly string[] | undefin
 
 /** `record-id`: required, the id of the one record to show. */
 export function parseRecordId(recordId: string | undefined): string {
-  if (!recordId) throw new AttributeError('record-id', 'record-id is required: the id of the record to show');
-  if (recordId.length > 256) throw new AttributeError('record-id', 'record-id is longer than 256 characters');
+  if (!recordId) throw new AttributeError('record-id is required: the id of the record to show');
+  if (recordId.length > 256) throw new AttributeError('record-id is longer than 256 characters');
   return recordId;
 }

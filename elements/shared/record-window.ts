@@ -31,36 +31,33 @@ export type WindowChange = {
 
 /** A sorted, limited, keyed set of records. */
 export class RecordWindow {
-  private order: LiveRecord[] = [];
-  private readonly byId = new Map<string, LiveRecord>();
-  private complete = true;
+  #order: LiveRecord[] = [];
+  readonly #byId = new Map<string, LiveRecord>();
+  #complete = true;
+  readonly #compare: RecordComparator;
+  readonly #limit: number;
 
   /** `limit`: the most records shown (the snapshot cap when the element has no `limit`). */
-  constructor(
-    private readonly compare: RecordComparator,
-    readonly limit: number,
-  ) {}
+  constructor(compare: RecordComparator, limit: number) {
+    this.#compare = compare;
+    this.#limit = limit;
+  }
 
   /** The records in display order. A new array after every change; never mutate it. */
   get records(): readonly LiveRecord[] {
-    return this.order;
-  }
-
-  /** The record with `id`, if shown. */
-  get(id: string): LiveRecord | undefined {
-    return this.byId.get(id);
+    return this.#order;
   }
 
   /** Replaces everything with a snapshot; `truncated`: the server said more records matched. */
   reset(snapshot: readonly LiveRecord[], truncated: boolean): void {
     // The server sorts the snapshot the same way; sorting again costs O(n) on sorted input and
     // guards against a server whose order differs in some corner case.
-    const order = [...snapshot].sort(this.compare);
-    this.complete = !truncated && order.length <= this.limit;
-    if (order.length > this.limit) order.length = this.limit;
-    this.order = order;
-    this.byId.clear();
-    for (const record of order) this.byId.set(record.id, record);
+    const order = [...snapshot].sort(this.#compare);
+    this.#complete = !truncated && order.length <= this.#limit;
+    if (order.length > this.#limit) order.length = this.#limit;
+    this.#order = order;
+    this.#byId.clear();
+    for (const record of order) this.#byId.set(record.id, record);
   }
 
   /** Applies one batch of record events (in seq order) at once. */
@@ -71,21 +68,21 @@ export class RecordWindow {
     for (const event of events) touched.set(event.id, event.change === 'removed' ? null : event.record);
     if (touched.size === 0) return change;
 
-    const boundary = this.complete ? undefined : this.order[this.order.length - 1];
-    const kept = this.order.filter((record) => !touched.has(record.id));
+    const boundary = this.#complete ? undefined : this.#order[this.#order.length - 1];
+    const kept = this.#order.filter((record) => !touched.has(record.id));
     const incoming: LiveRecord[] = [];
     for (const record of touched.values()) if (record) incoming.push(record);
-    incoming.sort(this.compare);
-    const merged = merge(kept, incoming, this.compare);
+    incoming.sort(this.#compare);
+    const merged = merge(kept, incoming, this.#compare);
 
     let length = merged.length;
     if (boundary) {
-      length = countAtOrBefore(merged, boundary, this.compare);
-      if (length < this.limit) change.needsResync = true;
+      length = countAtOrBefore(merged, boundary, this.#compare);
+      if (length < this.#limit) change.needsResync = true;
     }
-    if (length > this.limit) {
-      length = this.limit;
-      this.complete = false;
+    if (length > this.#limit) {
+      length = this.#limit;
+      this.#complete = false;
     }
     const dropped = merged.slice(length);
     merged.length = length;
@@ -93,21 +90,21 @@ export class RecordWindow {
     const droppedIds = new Set<string>();
     for (const record of dropped) droppedIds.add(record.id);
     for (const [id, record] of touched) {
-      const before = this.byId.get(id);
+      const before = this.#byId.get(id);
       if (record === null || droppedIds.has(id)) {
         if (before) change.removed.push(before);
-        this.byId.delete(id);
+        this.#byId.delete(id);
       } else {
         (before ? change.modified : change.added).push(record);
-        this.byId.set(id, record);
+        this.#byId.set(id, record);
       }
     }
     for (const record of dropped) {
       if (touched.has(record.id)) continue;
       change.removed.push(record);
-      this.byId.delete(record.id);
+      this.#byId.delete(record.id);
     }
-    this.order = merged;
+    this.#order = merged;
     return change;
   }
 }

@@ -25,15 +25,8 @@ function tick(): void {
   }
 }
 
-/** The page-wide refresher of relative times. */
-export const relativeTimeTicker = {
-  /** Refreshes `node`'s text from `value` until it leaves the document or is unwatched. */
-  watch(node: Element, value: unknown, locale: string | undefined): void {
-    watched.set(node, { value, locale });
-    timer ??= setInterval(tick, RELATIVE_TIME_TICK_MS);
-  },
-  /** Stops refreshing `node`. */
-  unwatch(node: Element): void {
-    watched.delete(node);
-  },
-};
+/** Refreshes `node`'s text from `value` until it leaves the document (or is watched anew). */
+export function watchRelativeTime(node: Element, value: unknown, locale: string | undefined): void {
+  watched.set(node, { value, locale });
+  timer ??= setInterval(tick, RELATIVE_TIME_TICK_MS);
+}

@@ -4,7 +4,7 @@
  * Every path renders record values as text.
  */
 import { html, type TemplateResult } from 'lit';
-import { getPath } from '../../protocol/json.js';
+import { compilePath } from '../../protocol/json.js';
 import type { LiveRecord } from '../../protocol/messages.js';
 import { bindRecord } from './bind-record.js';
 import { formatValue } from './format-value.js';
@@ -40,7 +40,7 @@ function renderFields(
       (path) =>
         html`<div part="field">
           <dt part="field-name">${path}</dt>
-          <dd part="field-value">${formatValue(getPath(record, path), undefined, locale)}</dd>
+          <dd part="field-value">${formatValue(compilePath(path)(record), undefined, locale)}</dd>
         </div>`,
     )}
   </dl>`;

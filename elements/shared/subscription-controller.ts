@@ -17,6 +17,7 @@ import type {
   LiveSubscriptionHandle,
   SubscriptionRequest,
 } from '../connection/index.js';
+import { ChangeHighlights, type ChangeMark } from './change-highlights.js';
 import { ConnectionResolver, NO_CONNECTION_MESSAGE, type ConnectionHost } from './connection-resolver.js';
 import {
   LiveChangeEvent,
@@ -29,18 +30,18 @@ import {
 } from './live-element-event.js';
 import { AttributeError, whereRefusal } from './parse-attributes.js';
 
-/** Where an element's data stands. */
-export const LOAD_STATES = {
-  /** Waiting for the first snapshot (or the snapshot of new attributes). */
-  loading: 'loading',
-  /** Showing live data. */
-  ready: 'ready',
-  /** Cannot show data: see `error`. */
-  error: 'error',
-} as const;
+/**
+ * Where an element's data stands: `loading` (waiting for the first snapshot, or the snapshot of
+ * new attributes), `ready` (showing live data) or `error` (cannot show data: see `error`). The
+ * elements compare with these words directly, so no table of them ships.
+ */
+export type LoadState = 'loading' | 'ready' | 'error';
 
-/** One of `LOAD_STATES`. */
-export type LoadState = (typeof LOAD_STATES)[keyof typeof LOAD_STATES];
+/** The host of a data controller: where to connect, and how long a change stays marked. */
+export type DataHost = ConnectionHost & {
+  /** How long a changed item stays marked, in ms (0: never marked). */
+  highlight: number;
+};
 
 /** What a subclass derives from its host's attributes: at least the subscription request. */
 export type SubscriptionPlan = { request: SubscriptionRequest };
@@ -55,11 +56,11 @@ export abstract class ChannelSubscriptionController<
   D,
 > implements ReactiveController {
   /** Where the data stands. */
-  state: LoadState = LOAD_STATES.loading;
+  state: LoadState = 'loading';
   /** Why `state` is `error`. */
   error: LiveErrorDetail | undefined;
-  /** The connection's state, as last heard. */
-  status: ConnectionStatus | undefined;
+  /** Items that changed a moment ago (by key), for the highlight; cleared when the host leaves. */
+  readonly highlights: ChangeHighlights;
 
   readonly #resolver: ConnectionResolver;
   #connection: LiveConnection | undefined;
@@ -69,10 +70,11 @@ export abstract class ChannelSubscriptionController<
   #lastTarget: LiveConnection | string | undefined;
   #requestJson: string | undefined;
 
-  constructor(protected readonly host: ConnectionHost) {
-    // The resolver's context consumer must be added first: it asks for the provider's value in
-    // its own hostConnected(), just before ours runs.
+  constructor(protected readonly host: DataHost) {
+    // The resolver must be added first: it asks for the provider's connection in its own
+    // hostConnected(), just before ours runs.
     this.#resolver = new ConnectionResolver(host);
+    this.highlights = new ChangeHighlights(() => host.requestUpdate());
     host.addController(this);
   }
 
@@ -101,7 +103,7 @@ export abstract class ChannelSubscriptionController<
 
   hostDisconnected(): void {
     this.#release();
-    this.#resolver.forget();
+    this.highlights.clear();
     this.#lastInputs = undefined;
     this.#lastTarget = undefined;
   }
@@ -109,6 +111,11 @@ export abstract class ChannelSubscriptionController<
   /** Asks for a fresh snapshot of the same subscription. */
   protected resync(): void {
     this.#handle?.resync();
+  }
+
+  /** Marks the items of one change for the host's `highlight` ms. */
+  protected mark(keys: Iterable<string>, mark: ChangeMark): void {
+    this.highlights.mark(keys, mark, this.host.highlight);
   }
 
   /** Fires `live-change` once the host has rendered the change. */
@@ -164,7 +171,6 @@ export abstract class ChannelSubscriptionController<
     const connection = resolved.connection;
     this.#connection = connection;
     this.#requestJson = json;
-    this.status = connection.status;
     this.#stopStatus = connection.onStatus((status) => this.#onStatus(status));
     this.#start(plan);
     try {
@@ -187,7 +193,7 @@ export abstract class ChannelSubscriptionController<
   }
 
   #start(plan: P): void {
-    this.state = LOAD_STATES.loading;
+    this.state = 'loading';
     this.error = undefined;
     this.begin(plan);
     this.host.requestUpdate();
@@ -199,7 +205,7 @@ export abstract class ChannelSubscriptionController<
       return;
     }
     const detail = this.onSnapshot(message);
-    this.state = LOAD_STATES.ready;
+    this.state = 'ready';
     this.error = undefined;
     this.reportChange(detail);
   }
@@ -207,13 +213,12 @@ export abstract class ChannelSubscriptionController<
   #onEvents(events: LiveEvent[]): void {
     // A subscription only receives events of its channel's kind; the guard keeps the type honest.
     const accepted = events.filter((event) => this.accepts(event));
-    if (accepted.length === 0 || this.state !== LOAD_STATES.ready) return;
+    if (accepted.length === 0 || this.state !== 'ready') return;
     const detail = this.onBatch(accepted);
     if (detail) this.reportChange(detail);
   }
 
   #onStatus(status: ConnectionStatus): void {
-    this.status = status;
     emit(this.host, new LiveStatusEvent(status));
     if (status.state === 'denied') {
       // Keep the subscription: the manager stops retrying on its own, the connection stays
@@ -232,7 +237,7 @@ export abstract class ChannelSubscriptionController<
    */
   #fail(error: LiveErrorDetail, release = true): void {
     if (release) this.#release();
-    this.state = LOAD_STATES.error;
+    this.state = 'error';
     this.error = error;
     this.host.requestUpdate();
     emit(this.host, new LiveErrorEvent(error));
@@ -252,15 +257,8 @@ export abstract class ChannelSubscriptionController<
 export abstract class SubscriptionController<
   P extends SubscriptionPlan,
 > extends ChannelSubscriptionController<P, RecordEvent, LiveChangeDetail> {
-  /** A batch of record events arrived; returns the change to report, or nothing. */
-  protected abstract onRecordEvents(events: RecordEvent[]): LiveChangeDetail | undefined;
-
   protected accepts(event: LiveEvent): event is RecordEvent {
     return 'record' in event;
-  }
-
-  protected onBatch(events: RecordEvent[]): LiveChangeDetail | undefined {
-    return this.onRecordEvents(events);
   }
 
   protected changeEvent(detail: LiveChangeDetail): LiveChangeEvent {

@@ -18,7 +18,7 @@
 import { compilePath, fieldPathError } from '../../protocol/json.js';
 import type { LiveRecord } from '../../protocol/messages.js';
 import { formatValue, isTimeRelative } from './format-value.js';
-import { relativeTimeTicker } from './relative-time-ticker.js';
+import { watchRelativeTime } from './relative-time-ticker.js';
 
 type Binding = { get: (record: unknown) => unknown; format: string | undefined };
 
@@ -28,15 +28,15 @@ const NOTHING = (): undefined => undefined;
 export class TemplateBinder {
   /** The template's `<style>` elements, to render once next to the items. */
   readonly styles: readonly HTMLStyleElement[];
-  private readonly content: DocumentFragment;
-  private readonly bindings: readonly Binding[];
+  readonly #content: DocumentFragment;
+  readonly #bindings: readonly Binding[];
 
   constructor(template: HTMLTemplateElement) {
-    this.content = template.content.cloneNode(true) as DocumentFragment;
-    const styles = [...this.content.querySelectorAll('style')];
+    this.#content = template.content.cloneNode(true) as DocumentFragment;
+    const styles = [...this.#content.querySelectorAll('style')];
     for (const style of styles) style.remove();
     this.styles = styles;
-    this.bindings = [...this.content.querySelectorAll<HTMLElement>('[data-field]')].map((node) => {
+    this.#bindings = [...this.#content.querySelectorAll<HTMLElement>('[data-field]')].map((node) => {
       const path = node.dataset.field ?? '';
       // An invalid path (empty, `__proto__`, …) binds to nothing rather than breaking the list.
       const get = fieldPathError(path) === undefined ? compilePath(path) : NOTHING;
@@ -46,37 +46,42 @@ export class TemplateBinder {
 
   /** A fresh clone of the template, ready to show a record. */
   createView(): BoundView {
-    const fragment = this.content.cloneNode(true) as DocumentFragment;
+    const fragment = this.#content.cloneNode(true) as DocumentFragment;
     const nodes = [...fragment.querySelectorAll<HTMLElement>('[data-field]')];
-    return new BoundView(fragment, nodes, this.bindings);
+    return new BoundView(fragment, nodes, this.#bindings);
   }
 }
 
 /** One clone of a template and the nodes in it that show record fields. */
 export class BoundView {
-  private record: LiveRecord | undefined;
-  private locale: string | undefined;
+  #record: LiveRecord | undefined;
+  #locale: string | undefined;
+  readonly #nodes: readonly HTMLElement[];
+  readonly #bindings: readonly Binding[];
 
   constructor(
     /** The clone; empty once inserted into the document. */
     readonly fragment: DocumentFragment,
-    private readonly nodes: readonly HTMLElement[],
-    private readonly bindings: readonly Binding[],
-  ) {}
+    nodes: readonly HTMLElement[],
+    bindings: readonly Binding[],
+  ) {
+    this.#nodes = nodes;
+    this.#bindings = bindings;
+  }
 
   /** Writes `record`'s values into the bound nodes; a no-op when nothing changed. */
   update(record: LiveRecord, locale: string | undefined): void {
-    if (record === this.record && locale === this.locale) return;
-    this.record = record;
-    this.locale = locale;
+    if (record === this.#record && locale === this.#locale) return;
+    this.#record = record;
+    this.#locale = locale;
     const now = Date.now();
-    for (let i = 0; i < this.nodes.length; i++) {
-      const node = this.nodes[i] as HTMLElement;
-      const { get, format } = this.bindings[i] as Binding;
+    for (let i = 0; i < this.#nodes.length; i++) {
+      const node = this.#nodes[i] as HTMLElement;
+      const { get, format } = this.#bindings[i] as Binding;
       const value = get(record);
       const text = formatValue(value, format, locale, now);
       if (node.textContent !== text) node.textContent = text;
-      if (isTimeRelative(format)) relativeTimeTicker.watch(node, value, locale);
+      if (isTimeRelative(format)) watchRelativeTime(node, value, locale);
     }
   }
 }

@@ -2,8 +2,15 @@
  * `<live-status>` in Chromium against the real dev server: the words a person reads while the
  * connection opens, drops when the server stops, counts down to its next try and comes back.
  */
+import { ContextProvider } from '@lit/context';
 import { expect } from '@open-wc/testing';
-import type { ConnectionStatus, LiveStatusElement } from '../../elements/index.js';
+import { LitElement, html } from 'lit';
+import {
+  connect,
+  connectionContext,
+  type ConnectionStatus,
+  type LiveStatusElement,
+} from '../../elements/index.js';
 import { startDevServer, type TestDevServer } from './support/dev-server.js';
 import {
   EventLog,
@@ -96,6 +103,29 @@ describe('<live-status>', () => {
     expect(labels.at(-1)).to.equal('Live');
     const states = events.details.map((detail) => detail.state).filter((s, i, all) => s !== all[i - 1]);
     expect(states).to.deep.equal(['connecting', 'open', 'reconnecting', 'open']);
+  });
+
+  it('finds the connection of a provider defined after it, as a <live-connection> upgraded late', async () => {
+    const page = mount(
+      `<late-connection-provider><live-status></live-status><live-record-list object="products"></live-record-list></late-connection-provider>`,
+    );
+    const status = page.querySelector('live-status') as LiveStatusElement;
+    await status.updateComplete;
+    expect(label(status), 'no provider yet').to.equal('Not connected');
+    const connection = connect({ url: server.url, apiKey: server.keys.acmePublic });
+    customElements.define(
+      'late-connection-provider',
+      class extends LitElement {
+        readonly provider = new ContextProvider(this, {
+          context: connectionContext,
+          initialValue: connection,
+        });
+        override render() {
+          return html`<slot></slot>`;
+        }
+      },
+    );
+    await until(() => label(status) === 'Live', 'the status never heard of the late provider');
   });
 
   it('shows its own labels when given translations', async () => {

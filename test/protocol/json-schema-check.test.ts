@@ -1,149 +1,155 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Issue } from '../../protocol/issues.js';
-import { checkJsonSchema, type JsonSchema } from '../../protocol/json-schema-check.js';
+import {
+  anyObject,
+  anyOf,
+  anything,
+  array,
+  boolean,
+  checkJsonSchema,
+  integer,
+  number,
+  object,
+  oneOf,
+  string,
+  tuple,
+  values,
+  type JsonSchemaCheck,
+} from '../../protocol/json-schema-check.js';
 
-/** [what, schema, value, the issues expected (none: the value conforms)] */
-type Case = [description: string, schema: JsonSchema, value: unknown, issues: Issue[]];
-
-const string: JsonSchema = { type: 'string' };
+/** [what, check, value, the issues expected (none: the value conforms)] */
+type Case = [description: string, check: JsonSchemaCheck, value: unknown, issues: Issue[]];
 
 const at = (path: Issue['path'], message: string): Issue => ({ path, message });
 
 function table(cases: Case[]): void {
-  for (const [description, schema, value, issues] of cases) {
-    it(description, () => assert.deepEqual(checkJsonSchema(schema, value), issues));
+  for (const [description, check, value, issues] of cases) {
+    it(description, () => assert.deepEqual(checkJsonSchema(check, value), issues));
   }
 }
 
-describe('checkJsonSchema: type', () => {
+describe('checkJsonSchema: types', () => {
   table([
-    ['accepts a string', { type: 'string' }, 'x', []],
-    ['refuses a number as a string', { type: 'string' }, 1, [at([], 'expected string')]],
-    ['accepts a finite number', { type: 'number' }, -1.5, []],
-    ['refuses NaN as a number (as zod does)', { type: 'number' }, NaN, [at([], 'expected number')]],
-    ['refuses Infinity as a number (as zod does)', { type: 'number' }, Infinity, [at([], 'expected number')]],
-    ['refuses a numeric string as a number', { type: 'number' }, '1', [at([], 'expected number')]],
-    ['accepts a safe integer', { type: 'integer' }, Number.MAX_SAFE_INTEGER, []],
-    ['accepts -0 as an integer', { type: 'integer' }, -0, []],
-    ['refuses a fraction as an integer', { type: 'integer' }, 1.5, [at([], 'expected integer')]],
-    [
-      'refuses an unsafe integer (as z.int() does)',
-      { type: 'integer' },
-      2 ** 53,
-      [at([], 'expected integer')],
-    ],
-    ['accepts a boolean', { type: 'boolean' }, false, []],
-    ['refuses 0 as a boolean', { type: 'boolean' }, 0, [at([], 'expected boolean')]],
-    ['accepts null', { type: 'null' }, null, []],
-    ['refuses undefined as null', { type: 'null' }, undefined, [at([], 'expected null')]],
-    ['accepts an array', { type: 'array' }, [], []],
-    ['refuses an object as an array', { type: 'array' }, {}, [at([], 'expected array')]],
-    ['accepts an object', { type: 'object' }, {}, []],
-    ['refuses an array as an object', { type: 'object' }, [], [at([], 'expected object')]],
-    ['refuses null as an object', { type: 'object' }, null, [at([], 'expected object')]],
-    ['accepts anything without a type', {}, [1, { a: null }], []],
+    ['accepts a string', string(), 'x', []],
+    ['refuses a number as a string', string(), 1, [at([], 'expected string')]],
+    ['accepts a finite number', number(), -1.5, []],
+    ['refuses NaN as a number (as zod does)', number(), NaN, [at([], 'expected number')]],
+    ['refuses Infinity as a number (as zod does)', number(), Infinity, [at([], 'expected number')]],
+    ['refuses a numeric string as a number', number(), '1', [at([], 'expected number')]],
+    ['accepts a safe integer', integer(), Number.MAX_SAFE_INTEGER, []],
+    ['accepts -0 as an integer', integer(), -0, []],
+    ['refuses a fraction as an integer', integer(), 1.5, [at([], 'expected integer')]],
+    ['refuses an unsafe integer (as z.int() does)', integer(), 2 ** 53, [at([], 'expected integer')]],
+    ['accepts a boolean', boolean, false, []],
+    ['refuses 0 as a boolean', boolean, 0, [at([], 'expected boolean')]],
+    ['accepts an array', array(anything), [], []],
+    ['refuses an object as an array', array(anything), {}, [at([], 'expected array')]],
+    ['accepts an object', anyObject, {}, []],
+    ['refuses an array as an object', anyObject, [], [at([], 'expected object')]],
+    ['refuses null as an object', anyObject, null, [at([], 'expected object')]],
+    ['accepts anything as anything', anything, [1, { a: null }], []],
+    ['accepts undefined as anything', anything, undefined, []],
   ]);
 });
 
-describe('checkJsonSchema: const and enum', () => {
+describe('checkJsonSchema: values (const and enum)', () => {
   table([
-    ['accepts the constant', { const: 'welcome' }, 'welcome', []],
+    ['accepts the constant', values('welcome'), 'welcome', []],
     [
       'refuses another value, naming the constant',
-      { const: 'welcome' },
+      values('welcome'),
       'hello',
       [at([], 'expected "welcome"')],
     ],
-    ['compares constants strictly', { const: 1 }, '1', [at([], 'expected 1')]],
-    ['accepts a null constant', { const: null }, null, []],
-    ['accepts a member', { enum: ['a', 'b'] }, 'b', []],
+    ['compares constants strictly', values(1), '1', [at([], 'expected 1')]],
+    ['accepts a null constant', values(null), null, []],
+    ['refuses undefined as null', values(null), undefined, [at([], 'expected null')]],
+    ['accepts a member', values('a', 'b'), 'b', []],
     [
       'refuses a non-member, listing the members',
-      { enum: ['a', 'b'] },
+      values('a', 'b'),
       'c',
       [at([], 'expected one of "a", "b"')],
     ],
-    ['compares members strictly', { enum: [1, 2] }, '1', [at([], 'expected one of 1, 2')]],
+    ['compares members strictly', values(1, 2), '1', [at([], 'expected one of 1, 2')]],
   ]);
 });
 
 describe('checkJsonSchema: strings and numbers', () => {
-  const id: JsonSchema = { type: 'string', minLength: 1, maxLength: 4 };
-  const limit: JsonSchema = { type: 'integer', minimum: 1, maximum: 1000 };
+  const id = string(1, 4);
+  const limit = integer(1, 1000);
   table([
     ['accepts a string of the minimum length', id, 'a', []],
     ['accepts a string of the maximum length', id, 'abcd', []],
-    ['refuses a string below minLength', id, '', [at([], 'expected at least 1 characters')]],
-    ['refuses a string over maxLength', id, 'abcde', [at([], 'expected at most 4 characters')]],
+    ['refuses a string below the minimum length', id, '', [at([], 'expected at least 1 characters')]],
+    ['refuses a string over the maximum length', id, 'abcde', [at([], 'expected at most 4 characters')]],
     ['counts UTF-16 code units, as zod does', id, '😀😀😀', [at([], 'expected at most 4 characters')]],
+    [
+      'bounds a string by its maximum alone',
+      string(undefined, 2),
+      'abc',
+      [at([], 'expected at most 2 characters')],
+    ],
     ['accepts the minimum', limit, 1, []],
     ['accepts the maximum', limit, 1000, []],
-    ['refuses a number below minimum', limit, 0, [at([], 'expected at least 1')]],
-    ['refuses a number over maximum', limit, 1001, [at([], 'expected at most 1000')]],
-    [
-      'applies string bounds to strings only',
-      { minLength: 2, minimum: 5 },
-      1,
-      [at([], 'expected at least 5')],
-    ],
+    ['refuses a number below the minimum', limit, 0, [at([], 'expected at least 1')]],
+    ['refuses a number over the maximum', limit, 1001, [at([], 'expected at most 1000')]],
+    ['bounds a number by its value, not its digits', number(5), 10, []],
+    ['bounds a number by its minimum alone', number(5), 1, [at([], 'expected at least 5')]],
+    ['checks the type before the bounds', string(2), 1, [at([], 'expected string')]],
   ]);
 });
 
 describe('checkJsonSchema: arrays', () => {
-  const tuple: JsonSchema = {
-    type: 'array',
-    prefixItems: [{ type: 'string' }, { enum: ['=', '!='] }, {}],
-    items: false,
-    minItems: 3,
-    maxItems: 3,
-  };
+  const triple = tuple([string(), values('=', '!='), anything]);
   table([
     [
       'checks every item against items',
-      { items: { type: 'string' } },
+      array(string()),
       ['a', 2, 'c', 4],
       [at([1], 'expected string'), at([3], 'expected string')],
     ],
-    ['accepts an empty array', { items: { type: 'string' } }, [], []],
-    ['accepts the minimum count', { minItems: 1, maxItems: 2 }, [1], []],
-    ['refuses fewer than minItems', { minItems: 1 }, [], [at([], 'expected at least 1 items')]],
-    ['refuses more than maxItems', { maxItems: 2 }, [1, 2, 3], [at([], 'expected at most 2 items')]],
-    ['accepts a tuple', tuple, ['status', '=', { any: 'thing' }], []],
+    ['accepts an empty array', array(string()), [], []],
+    ['accepts the minimum count', array(anything, 1, 2), [1], []],
+    ['refuses fewer than the minimum count', array(anything, 1), [], [at([], 'expected at least 1 items')]],
     [
-      'checks each tuple position against its own schema',
-      tuple,
+      'refuses more than the maximum count',
+      array(anything, 0, 2),
+      [1, 2, 3],
+      [at([], 'expected at most 2 items')],
+    ],
+    [
+      'checks the items of an array of the wrong count too',
+      array(string(), 0, 1),
+      [1, 'b'],
+      [at([], 'expected at most 1 items'), at([0], 'expected string')],
+    ],
+    ['accepts a tuple', triple, ['status', '=', { any: 'thing' }], []],
+    [
+      'checks each tuple position against its own check',
+      triple,
       [1, '>', null],
       [at([0], 'expected string'), at([1], 'expected one of "=", "!="')],
     ],
+    ['refuses a tuple too short', triple, ['status', '='], [at([], 'expected at least 3 items')]],
     [
-      'refuses an item past prefixItems when items is false',
-      { prefixItems: [{}], items: false },
+      'refuses an item past the positions of a tuple',
+      tuple([anything]),
       [1, 2],
-      [at([1], 'unexpected item')],
+      [at([], 'expected at most 1 items')],
     ],
     [
-      'leaves items past prefixItems alone without items',
-      { prefixItems: [{ type: 'string' }] },
-      ['a', 2],
-      [],
-    ],
-    [
-      'checks items past prefixItems against items',
-      { prefixItems: [{}], items: { type: 'string' } },
+      'checks the positions of a tuple too long too',
+      tuple([string()]),
       [1, 2],
-      [at([1], 'expected string')],
+      [at([], 'expected at most 1 items'), at([0], 'expected string')],
     ],
   ]);
 });
 
 describe('checkJsonSchema: objects', () => {
-  const strict: JsonSchema = {
-    type: 'object',
-    properties: { id: { type: 'string' }, seq: { type: 'integer' }, note: { type: 'string' } },
-    required: ['id', 'seq'],
-    additionalProperties: false,
-  };
+  const strict = object({ id: string(), seq: integer(), note: string() }, ['note']);
   table([
     ['accepts an object with its required keys', strict, { id: 'a', seq: 1 }, []],
     [
@@ -183,62 +189,37 @@ describe('checkJsonSchema: objects', () => {
       { id: 'a', seq: 1, constructor: 1, toString: 2 },
       [at([], 'unknown key "constructor"'), at([], 'unknown key "toString"')],
     ],
+    ['does not read inherited values', object({ toString: string() }), {}, [at(['toString'], 'required')]],
+    ['allows any other key when loose', object({ id: string() }, ['id'], true), { x: 1 }, []],
     [
-      'does not read inherited values',
-      { properties: { toString: string }, required: ['toString'] },
-      {},
-      [at(['toString'], 'required')],
-    ],
-    [
-      'allows any other key without additionalProperties',
-      { properties: { id: { type: 'string' } } },
+      'checks the known keys of a loose object',
+      object({ id: string() }, [], true),
       { x: 1 },
-      [],
-    ],
-    [
-      'checks other keys against an additionalProperties schema',
-      { additionalProperties: { type: 'number' } },
-      {
-        a: 1,
-        b: 'two',
-      },
-      [at(['b'], 'expected number')],
+      [at(['id'], 'required')],
     ],
     [
       'gives nested paths',
-      { properties: { limits: strict } },
+      object({ limits: strict }),
       { limits: { id: 'a', seq: 1.5 } },
       [at(['limits', 'seq'], 'expected integer')],
     ],
-    ['applies object keywords to objects only', strict, 'x', [at([], 'expected object')]],
+    ['checks the type before the keys', strict, 'x', [at([], 'expected object')]],
   ]);
 
   it('keeps the paths of issues apart from the path it walks', () => {
-    const issues = checkJsonSchema({ items: strict }, [{ id: 'a' }, { seq: 2 }]);
+    const issues = checkJsonSchema(array(strict), [{ id: 'a' }, { seq: 2 }]);
     assert.deepEqual(issues, [at([0, 'seq'], 'required'), at([1, 'id'], 'required')]);
   });
 });
 
 describe('checkJsonSchema: anyOf', () => {
-  const t: JsonSchema = { anyOf: [{ type: 'number' }, { type: 'string', maxLength: 3 }] };
-  const event: JsonSchema = {
-    items: {
-      anyOf: [
-        {
-          type: 'object',
-          properties: { seq: { type: 'integer' }, object: { type: 'string' }, id: { type: 'string' } },
-          required: ['seq', 'object', 'id'],
-          additionalProperties: false,
-        },
-        {
-          type: 'object',
-          properties: { seq: { type: 'integer' }, topic: { type: 'string' } },
-          required: ['seq', 'topic'],
-          additionalProperties: false,
-        },
-      ],
-    },
-  };
+  const t = anyOf(number(), string(undefined, 3));
+  const event = array(
+    anyOf(
+      object({ seq: integer(), object: string(), id: string() }),
+      object({ seq: integer(), topic: string() }),
+    ),
+  );
   table([
     ['accepts a value that one branch accepts', t, 'abc', []],
     ['accepts a value that another branch accepts', t, 5, []],
@@ -248,12 +229,7 @@ describe('checkJsonSchema: anyOf', () => {
       true,
       [at([], 'expected number or string')],
     ],
-    [
-      'names a type once',
-      { anyOf: [{ type: 'object' }, { type: 'object', required: [] }] },
-      1,
-      [at([], 'expected object')],
-    ],
+    ['names a type once', anyOf(anyObject, object({})), 1, [at([], 'expected object')]],
     ['explains the branch of the type of the value', t, 'abcd', [at([], 'expected at most 3 characters')]],
     [
       'explains the branch with the fewest issues',
@@ -262,31 +238,19 @@ describe('checkJsonSchema: anyOf', () => {
       [at([0, 'topic'], 'expected string')],
     ],
     [
-      'checks the other keywords too',
-      { anyOf: [{ type: 'number' }], minimum: 2 },
-      1,
-      [at([], 'expected at least 2')],
+      'considers a branch without a type for any value',
+      anyOf(values('a'), number()),
+      'b',
+      [at([], 'expected "a"')],
     ],
   ]);
 });
 
 describe('checkJsonSchema: oneOf (a discriminated union on type)', () => {
-  const message: JsonSchema = {
-    oneOf: [
-      {
-        type: 'object',
-        properties: { type: { const: 'ping' }, t: { type: 'number' } },
-        required: ['type'],
-        additionalProperties: false,
-      },
-      {
-        type: 'object',
-        properties: { type: { const: 'unsubscribed' }, id: { type: 'string' } },
-        required: ['type', 'id'],
-        additionalProperties: false,
-      },
-    ],
-  };
+  const message = oneOf({
+    ping: object({ type: anything, t: number() }, ['t']),
+    unsubscribed: object({ type: anything, id: string() }),
+  });
   table([
     ['accepts a message of one branch', message, { type: 'ping', t: 1 }, []],
     ['accepts a message of another branch', message, { type: 'unsubscribed', id: 's1' }, []],
@@ -301,6 +265,12 @@ describe('checkJsonSchema: oneOf (a discriminated union on type)', () => {
       message,
       { type: 'pang' },
       [at(['type'], 'unknown type "pang"; expected one of "ping", "unsubscribed"')],
+    ],
+    [
+      'does not take an inherited name for a type',
+      message,
+      { type: 'toString' },
+      [at(['type'], 'unknown type "toString"; expected one of "ping", "unsubscribed"')],
     ],
     [
       'lists the known types when type is missing',
@@ -320,9 +290,22 @@ describe('checkJsonSchema: oneOf (a discriminated union on type)', () => {
 
 describe('checkJsonSchema: results', () => {
   it('returns a fresh, empty list for a conforming value', () => {
-    const first = checkJsonSchema({ type: 'string' }, 'a');
+    const first = checkJsonSchema(string(), 'a');
     assert.equal(first.length, 0);
     first.push(at([], 'x'));
-    assert.deepEqual(checkJsonSchema({ type: 'string' }, 'a'), []);
+    assert.deepEqual(checkJsonSchema(string(), 'a'), []);
+  });
+
+  it('gives the type of the values a check accepts, for anyOf', () => {
+    assert.deepEqual(
+      [string(), integer(), number(), boolean, array(anything), anyObject, object({}), oneOf({})].map(
+        (c) => c.type,
+      ),
+      ['string', 'integer', 'number', 'boolean', 'array', 'object', 'object', 'object'],
+    );
+    assert.deepEqual(
+      [anything, values('a'), anyOf(string())].map((c) => c.type),
+      [undefined, undefined, undefined],
+    );
   });
 });

@@ -9,7 +9,7 @@ import {
   WS_AUTH_RESPONSE_JSON_SCHEMA,
 } from '../../protocol/generated/json-schemas.js';
 import { ErrorBodySchema, WsAuthResponseSchema } from '../../protocol/http.js';
-import { checkJsonSchema, type JsonSchema } from '../../protocol/json-schema-check.js';
+import { checkJsonSchema, type JsonSchemaCheck } from '../../protocol/json-schema-check.js';
 import { ClientMessageSchema, ServerMessageSchema } from '../../protocol/messages.js';
 import {
   checkErrorBody,
@@ -64,7 +64,7 @@ type Agreement = {
 function agreement(
   corpus: readonly unknown[],
   schema: z.ZodMiniType,
-  jsonSchema: JsonSchema,
+  jsonSchema: JsonSchemaCheck,
   gaps: string[][],
 ): Agreement {
   const result: Agreement = { accepted: 0, rejected: 0, unexplained: [], shown: new Set() };
