@@ -1,6 +1,4 @@
-import { ContextProvider } from '@lit/context';
-import { LitElement, html, type PropertyValues } from 'lit';
-import { property } from 'lit/decorators.js';
+import { LitElement, html, type PropertyValues, type PropertyDeclarations } from 'lit';
 import {
   SHARES,
   TRANSPORTS,
@@ -9,7 +7,7 @@ import {
   type Share,
   type Transport,
 } from '../connection/index.js';
-import { connectionContext } from '../shared/connection-context.js';
+import { ConnectionProvider } from '../shared/connection-context.js';
 import { resolveApiUrl } from '../shared/connection-resolver.js';
 import { ConnectionStatusController } from '../shared/connection-status-controller.js';
 import { defineElement } from '../shared/define-element.js';
@@ -39,30 +37,40 @@ import styles from './live-connection.styles.js';
 export class LiveConnectionElement extends LitElement {
   static override styles = styles;
 
+  // The reactive properties (each documented where it is declared below), declared here rather
+  // than with `@property()`: no element uses decorators, so the script-tag bundle leaves out
+  // Lit's decorator module and the decorator helper.
+  static override properties: PropertyDeclarations = {
+    url: { reflect: true },
+    apiKey: { attribute: 'api-key' },
+    transport: { reflect: true },
+    share: { reflect: true },
+  };
+
   /**
    * The API's base URL, e.g. `https://api.example.com`; a relative one is resolved against the
    * document's base URL, so `url="/"` names the server that served the page.
    */
-  @property({ reflect: true }) url: string | undefined;
+  url: string | undefined;
 
   /** The publishable key (`pk_…`) the page connects with. */
-  @property({ attribute: 'api-key' }) apiKey: string | undefined;
+  apiKey: string | undefined;
 
   /**
    * `auto` (the default): WebSocket, falling back to Server-Sent Events for the page's life when
    * WebSocket fails to open three times in a row (a proxy that blocks upgrades); `websocket`; or
    * `sse` (read-only pages behind such a proxy).
    */
-  @property({ reflect: true }) transport: Transport | undefined;
+  transport: Transport | undefined;
 
   /**
    * `tabs` (the default): the page's open tabs share one connection — one tab holds it, the
    * others receive through it, and another takes over when that tab closes; `none`: this page
    * keeps a connection of its own (say, to see its own socket in the developer tools).
    */
-  @property({ reflect: true }) share: Share | undefined;
+  share: Share | undefined;
 
-  private readonly provider = new ContextProvider(this, { context: connectionContext });
+  readonly #provider = new ConnectionProvider(this);
   private readonly connectionStatus = new ConnectionStatusController(this, { reportErrors: true });
 
   /** The connection's current state (`undefined` until `url` and `api-key` are set). */
@@ -92,7 +100,7 @@ export class LiveConnectionElement extends LitElement {
 
   private provide(): void {
     const { url, apiKey, transport, share } = this;
-    this.provider.setValue(
+    this.#provider.setValue(
       url && apiKey
         ? connect({
             url: resolveApiUrl(url),

@@ -1,5 +1,4 @@
-import { LitElement, html, nothing, type TemplateResult } from 'lit';
-import { property } from 'lit/decorators.js';
+import { LitElement, html, nothing, type TemplateResult, type PropertyDeclarations } from 'lit';
 import type { LiveRecord, Where } from '../../protocol/index.js';
 import type { ChangeAnnouncer } from '../shared/announce-change.js';
 import { defineElement } from '../shared/define-element.js';
@@ -67,50 +66,70 @@ import styles from './live-record-list.styles.js';
 export class LiveRecordListElement extends LitElement {
   static override styles = styles;
 
+  // The reactive properties (each documented where it is declared below), declared here rather
+  // than with `@property()`: no element uses decorators, so the script-tag bundle leaves out
+  // Lit's decorator module and the decorator helper.
+  static override properties: PropertyDeclarations = {
+    object: {},
+    where: {},
+    sort: {},
+    fields: {},
+    limit: { type: Number },
+    operations: {},
+    url: {},
+    apiKey: { attribute: 'api-key' },
+    locale: {},
+    announce: { type: Boolean },
+    highlight: { type: Number },
+    virtualize: {},
+    renderItem: { attribute: false },
+    announcer: { attribute: false },
+  };
+
   /** The object whose records to show, e.g. `orders`. Required. */
-  @property() object: string | undefined;
+  object: string | undefined;
 
   /** Filter as JSON, object form `{"status":"pending"}` or list form `[["total",">=",100]]`; as a property, also the parsed value. */
-  @property() where: string | Where | undefined;
+  where: string | Where | undefined;
 
   /** Sort keys, comma-separated, `-` for descending: `-createdAt, title`. Default: by id. */
-  @property() sort: string | readonly string[] | undefined;
+  sort: string | readonly string[] | undefined;
 
   /** Fields to fetch and show (dotted paths, comma-separated). Default: all. */
-  @property() fields: string | readonly string[] | undefined;
+  fields: string | readonly string[] | undefined;
 
   /** Most records shown, 1 to 1000. Default: every match, up to the 10 000 a snapshot holds. */
-  @property({ type: Number }) limit: number | undefined;
+  limit: number | undefined;
 
   /** Only hear of these writes: `create`, `update`, `delete` (comma-separated). Default: all. */
-  @property() operations: string | readonly string[] | undefined;
+  operations: string | readonly string[] | undefined;
 
   /** The API's base URL (a relative one, like `/`, means the page's origin), when not inside a `<live-connection>` (with `api-key`). */
-  @property() url: string | undefined;
+  url: string | undefined;
 
   /** The key, when not inside a `<live-connection>` (with `url`). */
-  @property({ attribute: 'api-key' }) apiKey: string | undefined;
+  apiKey: string | undefined;
 
   /** Locale for `data-format`; default: the nearest `lang`, else the browser's. */
-  @property() locale: string | undefined;
+  locale: string | undefined;
 
   /** Announce additions and removals in a polite live region. */
-  @property({ type: Boolean }) announce = false;
+  announce = false;
 
   /** How long a changed item stays marked `changed`, in ms; 0 turns marking off. */
-  @property({ type: Number }) highlight = 1500;
+  highlight = 1500;
 
   /**
    * `auto`: above 200 records, only the items in view (and a viewport's height around them) are in
    * the DOM; `off`: every item, for find-in-page, printing, or a list styled with several items per line.
    */
-  @property() virtualize: 'auto' | 'off' = 'auto';
+  virtualize: 'auto' | 'off' = 'auto';
 
   /** Renders one record (a Lit template or a DOM node); wins over the `<template>`. */
-  @property({ attribute: false }) renderItem: ItemRenderer | undefined;
+  renderItem: ItemRenderer | undefined;
 
   /** Turns a change into the live region's text (default: "2 added, 1 removed."). */
-  @property({ attribute: false }) announcer: ChangeAnnouncer | undefined;
+  announcer: ChangeAnnouncer | undefined;
 
   private readonly query = new LiveQueryController(this);
   private readonly visible = new VisibleRangeController(this, () => this.renderRoot.querySelector('ul'));
