@@ -7,7 +7,7 @@ export * from './codes.js';
 export * from './generated/json-schemas.js';
 export * from './http.js';
 export * from './issues.js';
-export * from './json-schema-check.js';
+export { checkJsonSchema, type JsonSchemaCheck, type JsonType } from './json-schema-check.js';
 export * from './json.js';
 export * from './limits-schema.js';
 export * from './limits.js';
