@@ -12,6 +12,7 @@
  * Commands (ipc.mjs): `start`, `stats`, `peak`, `steady`, `burst`, `exit`.
  */
 import { createServer } from 'node:http';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { WebSocketServer } from 'ws';
 import { serve } from './ipc.mjs';
 
@@ -117,11 +118,25 @@ serve({
     server = mode === 'raw' ? await startRaw() : await startCatalyst();
     return { url: server.url, key: KEY };
   },
-  /** Memory after a full GC, and CPU time so far. */
+  /**
+   * Memory after a full GC, and CPU time so far. `youngGeneration` is what V8 holds for new
+   * objects (its new space): sized by the recent allocation rate, part of the RSS.
+   */
   stats() {
     globalThis.gc?.();
     const { rss, heapTotal, heapUsed, external, arrayBuffers } = process.memoryUsage();
-    return { rss, heapTotal, heapUsed, external, arrayBuffers, cpu: process.cpuUsage(), now: Date.now() };
+    const youngGeneration =
+      getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
+    return {
+      rss,
+      heapTotal,
+      heapUsed,
+      external,
+      arrayBuffers,
+      youngGeneration,
+      cpu: process.cpuUsage(),
+      now: Date.now(),
+    };
   },
   /** The largest RSS seen since the last call. */
   peak() {

@@ -22,11 +22,13 @@ import type { EngineCore, KeyRecord } from './engine-core.js';
 import type { Environment } from './environment.js';
 import type { Flushable } from './flush-scheduler.js';
 import { newConnectionId } from './ids.js';
-import type { EngineSocket, FrameInfo, Transport } from './socket.js';
+import type { EngineSocket, FrameInfo, SocketHandle, Transport } from './socket.js';
 import { checkStoredValue } from './stored-value.js';
 import { compileSubscription } from './compile-subscription.js';
 import { EventQueue } from './event-queue.js';
+import { PendingBatch } from './pending-batch.js';
 import { RequestError } from './request-error.js';
+import type { SharedEvent } from './shared-event.js';
 import type { Subscription, SubscriptionOwner } from './subscription.js';
 
 const CLOSE_REASONS: Partial<Record<CodeName, string>> = {
@@ -40,8 +42,10 @@ const CLOSE_REASONS: Partial<Record<CodeName, string>> = {
   message_too_big: 'frame over maxMessageBytes',
 };
 
+const PING: FrameInfo = { type: 'ping' };
+
 /** One connection's state machine. Create through the engine. */
-export class Connection implements SubscriptionOwner, Flushable {
+export class Connection implements SubscriptionOwner, Flushable, SocketHandle {
   readonly connectionId = newConnectionId();
   private key: KeyRecord | undefined;
   private env: Environment | undefined;
@@ -51,10 +55,16 @@ export class Connection implements SubscriptionOwner, Flushable {
   flushGeneration = 0;
   private state: 'authenticating' | 'open' | 'closed' = 'authenticating';
   private lastSeen: number;
-  private badFrames: number[] = [];
-  private timers: unknown[] = [];
-  private pingTimer: unknown;
-  private silenceTimer: unknown;
+  private badFrames: number[] | undefined;
+  /**
+   * One timer per connection, armed for the earliest of its deadlines: the auth frame's while
+   * authenticating; then the next ping, the session's end and (WebSocket) the silence limit.
+   */
+  private timer: unknown;
+  private readonly onTimer = this.timerDue.bind(this);
+  /** While authenticating, when the auth frame is due; once open, when the session ends. */
+  private deadline = 0;
+  private nextPing = 0;
 
   constructor(
     private readonly core: EngineCore,
@@ -75,9 +85,8 @@ export class Connection implements SubscriptionOwner, Flushable {
       this.authenticate(token);
       return;
     }
-    this.after(PROTOCOL_BOUNDS.authTimeoutMs, () => {
-      if (this.state === 'authenticating') this.refuse('token_invalid', 'no auth frame within 5 s');
-    });
+    this.deadline = this.core.clock.now() + PROTOCOL_BOUNDS.authTimeoutMs;
+    this.armTimer();
   }
 
   /** Starts an SSE connection whose token and quota were already checked. */
@@ -115,8 +124,13 @@ export class Connection implements SubscriptionOwner, Flushable {
     this.handle(message);
   }
 
+  /** The transport refused a frame over `maxMessageBytes` before reading it. */
+  frameTooBig(): void {
+    this.close('message_too_big');
+  }
+
   /** The transport saw the socket close (client went away, or after our own close). */
-  socketClosed(code?: number): void {
+  closed(code?: number): void {
     if (this.state === 'closed') return;
     this.teardown({ by: 'client', code });
   }
@@ -196,8 +210,7 @@ export class Connection implements SubscriptionOwner, Flushable {
       const sameEpoch = spec.epoch === undefined || spec.epoch === env.epoch;
       if (sameEpoch && env.history.covers(spec.since, env.seq)) {
         this.send({ type: 'subscribed', id: spec.id, seq: spec.since, resumed: true });
-        const replay = env.replay(sub, spec.since);
-        this.writeBatches(replay.json, replay.seqs); // at once, ahead of anything newer for it
+        this.writeReplay(env.replay(sub, spec.since)); // at once, ahead of anything newer for it
         this.audit('session.resumed', { id: spec.id, channel: spec.channel, since: spec.since });
         return;
       }
@@ -246,15 +259,15 @@ export class Connection implements SubscriptionOwner, Flushable {
     this.subs.delete(sub.id);
     env.detach(sub);
     if (sub.channel.kind === 'presence') env.leave(sub.channel.name, sub, sub.member());
-    this.queue.dropOf(sub);
+    this.queue.dropOf(sub.id);
   }
 
   // ---- events out ----------------------------------------------------------------------------
 
   /** Queues an event of one of this connection's subscriptions (called by the fan-out). */
-  enqueue(sub: Subscription, json: string, seq: number): void {
+  enqueue(event: SharedEvent): void {
     if (this.state !== 'open') return;
-    this.queue.push(sub, json, seq);
+    this.queue.push(event);
     if (this.queue.length >= this.core.limits.maxBatchEvents) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
@@ -267,36 +280,34 @@ export class Connection implements SubscriptionOwner, Flushable {
     this.flush();
   }
 
-  /** Sends everything queued, in batches of at most `maxBatchEvents`. */
+  /** Sends everything queued as one batch (the queue never holds more than `maxBatchEvents`). */
   flush(): void {
     this.scheduled = false;
     this.flushGeneration++;
-    if (this.queue.length === 0 || this.state !== 'open') return;
-    const { json, seqs } = this.queue.take();
-    this.writeBatches(json, seqs);
+    const batch = this.queue.take();
+    if (batch !== undefined && this.state === 'open') this.writeBatch(batch);
   }
 
-  /**
-   * Sends events as batches of at most `maxBatchEvents`. Events are in commit order (fan-out
-   * is not reentrant), so a chunk's last seq is its largest: SSE's `id:`.
-   */
-  private writeBatches(json: readonly string[], seqs: readonly number[]): void {
+  /** Sends a resumed subscription's missed events as batches of at most `maxBatchEvents`. */
+  private writeReplay(events: readonly SharedEvent[]): void {
     const max = this.core.limits.maxBatchEvents;
-    if (json.length <= max) {
-      if (json.length)
-        this.write(`{"type":"batch","events":[${json.join(',')}]}`, {
-          type: 'batch',
-          seq: seqs[seqs.length - 1],
-        });
-      return;
+    let batch: PendingBatch | undefined;
+    for (const event of events) {
+      batch = new PendingBatch(event, batch);
+      if (batch.size === max) {
+        this.writeBatch(batch);
+        batch = undefined;
+      }
     }
-    for (let start = 0; start < json.length && this.state === 'open'; start += max) {
-      const end = Math.min(start + max, json.length);
-      this.write(`{"type":"batch","events":[${json.slice(start, end).join(',')}]}`, {
-        type: 'batch',
-        seq: seqs[end - 1],
-      });
-    }
+    if (batch !== undefined) this.writeBatch(batch);
+  }
+
+  /** Sends one batch: as its shared UTF-8 bytes when the transport takes them. */
+  private writeBatch(batch: PendingBatch): void {
+    if (this.state === 'closed') return;
+    if (this.socket.sendUtf8) this.socket.sendUtf8(batch.utf8(), batch.info);
+    else this.socket.send(batch.text(), batch.info);
+    this.checkBuffered();
   }
 
   private send(message: ServerMessage): void {
@@ -321,6 +332,11 @@ export class Connection implements SubscriptionOwner, Flushable {
   private write(frame: string, info: FrameInfo): void {
     if (this.state === 'closed') return;
     this.socket.send(frame, info);
+    this.checkBuffered();
+  }
+
+  /** Closes with 4009 once the socket holds more unsent bytes than `maxBufferedBytes`. */
+  private checkBuffered(): void {
     if (this.socket.bufferedAmount > this.core.limits.maxBufferedBytes) this.close('slow_consumer');
   }
 
@@ -342,7 +358,6 @@ export class Connection implements SubscriptionOwner, Flushable {
     this.env = this.core.environment(key.client, key.environment);
     this.state = 'open';
     this.core.opened(this);
-    this.clearTimers();
     const now = clock.now();
     this.audit('auth.granted', { role: key.role, transport: this.transport });
     this.audit('connect', { transport: this.transport });
@@ -363,32 +378,48 @@ export class Connection implements SubscriptionOwner, Flushable {
         maxMessageBytes: limits.maxMessageBytes,
       },
     });
-    this.after(limits.sessionTtlMs, () => this.close('token_expired', 'session reached sessionTtlMs'));
-    this.schedulePing();
-    if (this.transport === 'websocket') this.watchSilence(2 * limits.heartbeatMs);
+    this.deadline = now + limits.sessionTtlMs;
+    this.nextPing = now + limits.heartbeatMs;
+    this.armTimer();
   }
 
-  private schedulePing(): void {
-    this.pingTimer = this.core.clock.setTimeout(() => {
-      if (this.state !== 'open') return;
-      this.write(`{"type":"ping","t":${this.core.clock.now()}}`, { type: 'ping' });
-      this.schedulePing();
-    }, this.core.limits.heartbeatMs);
+  // ---- timer ---------------------------------------------------------------------------------
+
+  /** Arms the timer for the earliest deadline. A message in between only moves the silence limit later. */
+  private armTimer(): void {
+    if (this.state === 'closed') return;
+    const { clock, limits } = this.core;
+    let due = this.deadline;
+    if (this.state === 'open') {
+      due = Math.min(due, this.nextPing);
+      if (this.transport === 'websocket') due = Math.min(due, this.lastSeen + 2 * limits.heartbeatMs);
+    }
+    if (this.timer !== undefined) clock.clearTimeout(this.timer);
+    this.timer = clock.setTimeout(this.onTimer, Math.max(0, due - clock.now()));
   }
 
-  /** Closes with 4011 once the client has been silent for 2 × heartbeatMs. */
-  private watchSilence(delay: number): void {
-    this.silenceTimer = this.core.clock.setTimeout(() => {
-      const silentFor = this.core.clock.now() - this.lastSeen;
-      const limit = 2 * this.core.limits.heartbeatMs;
-      if (silentFor >= limit) this.close('heartbeat_timeout');
-      else this.watchSilence(limit - silentFor);
-    }, delay);
+  /** Acts on the deadline that has passed, then waits for the next one (none once closed). */
+  private timerDue(): void {
+    this.timer = undefined;
+    const { clock, limits } = this.core;
+    const now = clock.now();
+    if (this.state === 'authenticating') {
+      if (now >= this.deadline) this.refuse('token_invalid', 'no auth frame within 5 s');
+    } else if (this.state === 'open') {
+      if (now >= this.deadline) this.close('token_expired', 'session reached sessionTtlMs');
+      else if (this.transport === 'websocket' && now - this.lastSeen >= 2 * limits.heartbeatMs) {
+        this.close('heartbeat_timeout'); // silent for 2 × heartbeatMs
+      } else if (now >= this.nextPing) {
+        this.write(`{"type":"ping","t":${now}}`, PING);
+        this.nextPing = now + limits.heartbeatMs;
+      }
+    }
+    this.armTimer();
   }
 
   private badFrame(error: string, issues: unknown, id: string | undefined): void {
     const now = this.core.clock.now();
-    this.badFrames = this.badFrames.filter((t) => now - t < 60_000);
+    this.badFrames = (this.badFrames ?? []).filter((t) => now - t < 60_000);
     this.badFrames.push(now);
     if (this.badFrames.length > PROTOCOL_BOUNDS.maxBadFramesPerMinute) {
       this.close('policy_violation');
@@ -422,26 +453,14 @@ export class Connection implements SubscriptionOwner, Flushable {
   private teardown(how: { by: 'client' | 'server'; code?: number | undefined }): void {
     const wasOpen = this.state === 'open';
     this.state = 'closed';
-    this.clearTimers();
+    if (this.timer !== undefined) this.core.clock.clearTimeout(this.timer);
+    this.timer = undefined;
     if (wasOpen) {
       for (const sub of [...this.subs.values()]) this.drop(sub);
       this.core.closed(this);
       this.audit('disconnect', { by: how.by, code: how.code });
     }
     this.queue.take();
-  }
-
-  private after(ms: number, fn: () => void): void {
-    this.timers.push(this.core.clock.setTimeout(fn, ms));
-  }
-
-  private clearTimers(): void {
-    for (const timer of this.timers) this.core.clock.clearTimeout(timer);
-    this.timers = [];
-    for (const timer of [this.pingTimer, this.silenceTimer])
-      if (timer !== undefined) this.core.clock.clearTimeout(timer);
-    this.pingTimer = undefined;
-    this.silenceTimer = undefined;
   }
 
   private audit(type: Parameters<EngineCore['audit']['emit']>[0], details: Record<string, unknown>): void {

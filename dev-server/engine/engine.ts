@@ -24,7 +24,7 @@ import { FlushScheduler } from './flush-scheduler.js';
 import { newConnectionId, newEpoch } from './ids.js';
 import type { Commit } from './commit.js';
 import type { PersistedState } from './persisted-state.js';
-import type { EngineSocket } from './socket.js';
+import type { EngineSocket, SocketHandle } from './socket.js';
 import { TokenStore } from './tokens.js';
 
 /** How an engine is built. */
@@ -36,12 +36,13 @@ export type EngineOptions = {
   state?: PersistedState;
 };
 
-/** What a transport calls as frames arrive and when the socket ends. */
-export type SocketHandle = {
-  receive(text: string): void;
-  /** The transport refused a frame over `maxMessageBytes` before reading it (`ws`'s `maxPayload`). */
-  frameTooBig(): void;
-  closed(code?: number): void;
+export type { SocketHandle } from './socket.js';
+
+/** The handle of a socket the engine refused: nothing it sends matters any more. */
+const IGNORED: SocketHandle = {
+  receive: () => undefined,
+  frameTooBig: () => undefined,
+  closed: () => undefined,
 };
 
 /** A transport-agnostic catalyst-realtime.v1 server. */
@@ -181,26 +182,19 @@ export class Engine implements EngineCore {
   openWebSocket(socket: EngineSocket, token: string | undefined): SocketHandle {
     if (this.stopped) {
       socket.close(1001, 'server shutting down');
-      return { receive: () => undefined, frameTooBig: () => undefined, closed: () => undefined };
+      return IGNORED;
     }
     const connection = new Connection(this, socket, 'websocket');
     connection.startWebSocket(token);
-    return {
-      receive: (text) => connection.receive(text),
-      frameTooBig: () => connection.close('message_too_big'),
-      closed: (code) => connection.socketClosed(code),
-    };
+    return connection;
   }
 
   /** Attaches an SSE stream whose token was admitted, and subscribes its subscriptions. */
   startSse(socket: EngineSocket, key: KeyRecord, subscriptions: readonly SubscriptionSpec[]): SocketHandle {
     const connection = new Connection(this, socket, 'sse');
     connection.startSse(key, subscriptions);
-    return {
-      receive: () => undefined,
-      frameTooBig: () => undefined,
-      closed: (code) => connection.socketClosed(code),
-    };
+    // SSE is read-only: nothing the client sends reaches the connection.
+    return { ...IGNORED, closed: (code) => connection.closed(code) };
   }
 
   /** The environment of a (client, environment) pair, created on first use. */

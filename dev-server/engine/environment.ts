@@ -18,6 +18,7 @@ import { History } from './history.js';
 import { newRecordId } from './ids.js';
 import { applyMergePatch } from './merge-patch.js';
 import type { EnvironmentState } from './persisted-state.js';
+import type { SharedEvent } from './shared-event.js';
 import { EventParts, type Subscription } from './subscription.js';
 
 /** Called with every commit, after it took its seq and before fan-out (the journal's hook). */
@@ -48,7 +49,8 @@ type CommitInput = Commit extends infer C ? (C extends Commit ? Omit<C, 'seq' | 
 export class Environment {
   readonly history: History;
   private readonly records = new Map<string, Map<string, LiveRecord>>();
-  private readonly index = new Map<string, Set<Subscription>>();
+  /** Subscriptions by channel, then by `Subscription.shapeKey`. */
+  private readonly index = new Map<string, Map<string, Set<Subscription>>>();
   private readonly rooms = new Map<string, Map<number, Subscription>>();
   seq = 0;
   private outbox: Commit[] = [];
@@ -81,20 +83,23 @@ export class Environment {
 
   // ---- subscriptions -------------------------------------------------------------------------
 
-  /** Adds a subscription to the channel index (and its room, for presence). */
+  /** Adds a subscription to the channel index, beside those of its shape. */
   attach(sub: Subscription): void {
     const channel = sub.spec.channel;
-    let set = this.index.get(channel);
-    if (!set) this.index.set(channel, (set = new Set()));
-    set.add(sub);
+    let shapes = this.index.get(channel);
+    if (!shapes) this.index.set(channel, (shapes = new Map()));
+    let subs = shapes.get(sub.shapeKey);
+    if (!subs) shapes.set(sub.shapeKey, (subs = new Set()));
+    subs.add(sub);
   }
 
   /** Removes a subscription from the index. */
   detach(sub: Subscription): void {
-    const set = this.index.get(sub.spec.channel);
-    if (!set) return;
-    set.delete(sub);
-    if (set.size === 0) this.index.delete(sub.spec.channel);
+    const shapes = this.index.get(sub.spec.channel);
+    const subs = shapes?.get(sub.shapeKey);
+    if (!shapes || !subs?.delete(sub)) return;
+    if (subs.size === 0) shapes.delete(sub.shapeKey);
+    if (shapes.size === 0) this.index.delete(sub.spec.channel);
   }
 
   /** Joins a presence room: commits the join, which the room's other members hear. */
@@ -156,25 +161,27 @@ export class Environment {
     }
   }
 
-  private deliver(subs: Set<Subscription> | undefined, parts: EventParts): void {
-    if (!subs) return;
-    for (const sub of subs) {
-      const json = sub.eventFor(parts);
-      if (json !== null) sub.owner.enqueue(sub, json, parts.commit.seq);
+  /** Offers a commit to each shape once, and its event to every subscription of that shape. */
+  private deliver(shapes: Map<string, Set<Subscription>> | undefined, parts: EventParts): void {
+    if (!shapes) return;
+    for (const subs of shapes.values()) {
+      let event: SharedEvent | null | undefined;
+      for (const sub of subs) {
+        event ??= sub.eventFor(parts);
+        if (event === null) break;
+        sub.owner.enqueue(event);
+      }
     }
   }
 
-  /** The events a subscription missed after `since`, as JSON, oldest first. */
-  replay(sub: Subscription, since: number): { json: string[]; seqs: number[] } {
-    const json: string[] = [];
-    const seqs: number[] = [];
+  /** The events a subscription missed after `since`, oldest first. */
+  replay(sub: Subscription, since: number): SharedEvent[] {
+    const events: SharedEvent[] = [];
     this.history.forEachAfter(since, (commit) => {
       const event = sub.eventFor(new EventParts(commit));
-      if (event === null) return;
-      json.push(event);
-      seqs.push(commit.seq);
+      if (event !== null) events.push(event);
     });
-    return { json, seqs };
+    return events;
   }
 
   // ---- records -------------------------------------------------------------------------------

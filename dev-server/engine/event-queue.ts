@@ -1,42 +1,37 @@
 /**
- * A connection's events waiting for their batch: serialized events with their seqs and
- * subscriptions, in commit order (parallel arrays: no object per queued event).
+ * A connection's events waiting for their batch, in commit order: the tail of a `PendingBatch`
+ * chain, shared with every connection that has the same events waiting (no object per queued
+ * event and connection).
  */
-import type { Subscription } from './subscription.js';
+import { PendingBatch } from './pending-batch.js';
+import type { SharedEvent } from './shared-event.js';
 
 /** Events queued for one connection. */
 export class EventQueue {
-  private json: string[] = [];
-  private seqs: number[] = [];
-  private subs: Subscription[] = [];
+  private tail: PendingBatch | undefined;
 
   /** Events waiting. */
   get length(): number {
-    return this.json.length;
+    return this.tail?.size ?? 0;
   }
 
-  /** Queues one event of `sub`. */
-  push(sub: Subscription, json: string, seq: number): void {
-    this.json.push(json);
-    this.seqs.push(seq);
-    this.subs.push(sub);
+  /** Queues one event. */
+  push(event: SharedEvent): void {
+    this.tail = event.after(this.tail);
   }
 
   /** Drops the waiting events of one subscription (unsubscribed or replaced). */
-  dropOf(sub: Subscription): void {
-    if (!this.subs.includes(sub)) return;
-    const keep = this.subs.map((s) => s !== sub);
-    this.json = this.json.filter((_, i) => keep[i]);
-    this.seqs = this.seqs.filter((_, i) => keep[i]);
-    this.subs = this.subs.filter((_, i) => keep[i]);
+  dropOf(subId: string): void {
+    const events = this.tail?.events() ?? [];
+    if (!events.some((e) => e.subId === subId)) return;
+    this.tail = undefined;
+    for (const event of events) if (event.subId !== subId) this.tail = new PendingBatch(event, this.tail);
   }
 
-  /** Empties the queue, returning what was in it. */
-  take(): { json: string[]; seqs: number[] } {
-    const taken = { json: this.json, seqs: this.seqs };
-    this.json = [];
-    this.seqs = [];
-    this.subs = [];
+  /** Empties the queue, returning what was in it (undefined when nothing was). */
+  take(): PendingBatch | undefined {
+    const taken = this.tail;
+    this.tail = undefined;
     return taken;
   }
 }

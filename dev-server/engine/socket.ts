@@ -1,5 +1,5 @@
 /**
- * The four things the engine needs of a transport. The Node shell adapts `ws` and SSE responses
+ * The few things the engine needs of a transport. The Node shell adapts `ws` and SSE responses
  * to it, the browser mock adapts msw's WebSocket interception: the engine never sees which.
  */
 import type { ServerMessageType } from '../../protocol/index.js';
@@ -11,10 +11,24 @@ export type FrameInfo = { type: ServerMessageType; seq?: number | undefined };
 export interface EngineSocket {
   /** Sends one server message, already serialized. */
   send(frame: string, info: FrameInfo): void;
+  /**
+   * Sends one server message as UTF-8 bytes, in a text frame. Optional: batch frames go this way
+   * when a transport has it, so a frame shared by many connections is encoded once and the same
+   * bytes are handed to each (the caller never changes them). Without it they go to `send`.
+   */
+  sendUtf8?(bytes: Uint8Array, info: FrameInfo): void;
   /** Closes with a protocol close code (section 7) and a short reason. */
   close(code: number, reason: string): void;
-  /** Bytes accepted by `send` and not yet written out (slow consumer detection). */
+  /** Bytes accepted by `send` or `sendUtf8` and not yet written out (slow consumer detection). */
   readonly bufferedAmount: number;
+}
+
+/** What a transport calls as frames arrive and when the socket ends. */
+export interface SocketHandle {
+  receive(text: string): void;
+  /** The transport refused a frame over `maxMessageBytes` before reading it (`ws`'s `maxPayload`). */
+  frameTooBig(): void;
+  closed(code?: number): void;
 }
 
 /** The transport kinds a connection can have. */

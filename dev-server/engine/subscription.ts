@@ -1,8 +1,9 @@
 /**
  * One live subscription, compiled once at subscribe time: its matcher, projection and the
  * decision, per commit, of whether and how it hears about it. Event JSON is assembled from parts
- * the fan-out serializes once per commit (`EventParts`), so a commit seen by a thousand
- * subscriptions with one projection is stringified once.
+ * the fan-out serializes once per commit (`EventParts`), and the whole event once per distinct
+ * (subscription id, change, projection): a commit seen by a thousand subscriptions `s1` with one
+ * projection is one string, one `SharedEvent`.
  */
 import {
   classifyChange,
@@ -18,11 +19,12 @@ import {
   type SubscriptionSpec,
 } from '../../protocol/index.js';
 import type { Commit, EventCommit, PresenceCommit, RecordCommit } from './commit.js';
+import { SharedEvent } from './shared-event.js';
 
 /** Where a subscription's events go: its connection's queue. */
 export interface SubscriptionOwner {
   readonly connectionId: string;
-  enqueue(sub: Subscription, json: string, seq: number): void;
+  enqueue(event: SharedEvent): void;
 }
 
 /** Serialized parts of one commit, shared by every subscription that receives it. */
@@ -30,8 +32,25 @@ export class EventParts {
   private common: string | undefined;
   private bodies: Map<string, string> | undefined;
   private changed: Map<string, string[]> | undefined;
+  /** Whole events by change (`''` for events and presence), then by `Subscription.eventKey`. */
+  private events: Map<Change | '', Map<string, SharedEvent>> | undefined;
 
   constructor(readonly commit: Commit) {}
+
+  /** The event of a subscription with the same id, change and projection as `sub`, if one was built. */
+  sharedEvent(sub: Subscription, change: Change | ''): SharedEvent | undefined {
+    return this.events?.get(change)?.get(sub.eventKey);
+  }
+
+  /** Keeps `json` as the event of every subscription with the id, change and projection of `sub`. */
+  share(sub: Subscription, change: Change | '', json: string): SharedEvent {
+    this.events ??= new Map();
+    let byKey = this.events.get(change);
+    if (byKey === undefined) this.events.set(change, (byKey = new Map()));
+    const event = new SharedEvent(json, this.commit.seq, sub.id);
+    byKey.set(sub.eventKey, event);
+    return event;
+  }
 
   /** The fields every receiver shares, serialized once; ends with a comma-free JSON member list. */
   commonPart(): string {
@@ -96,6 +115,13 @@ export class Subscription {
   private readonly nestedFields: boolean;
   /** Equal for subscriptions whose projections are equal. */
   readonly projectionKey: string;
+  /** Equal for subscriptions that get the same JSON for the same commit and change. */
+  readonly eventKey: string;
+  /**
+   * Equal for subscriptions of one environment that decide alike on every commit and get the same
+   * event: the fan-out asks one of them and hands its answer to all (`Environment.attach`).
+   */
+  readonly shapeKey: string;
   readonly operations: ReadonlySet<Operation> | undefined;
   readonly recordId: string | undefined;
 
@@ -112,7 +138,20 @@ export class Subscription {
     this.project = compileProjection(spec.fields);
     this.filterChanged = compileFieldFilter(spec.fields);
     this.nestedFields = spec.fields?.some((path) => path.includes('.')) ?? false;
-    this.projectionKey = spec.fields ? spec.fields.join('\u0000') : '*';
+    // JSON keeps ["*"] (a field named "*") and ["a\u0000b"] apart from every other projection.
+    this.projectionKey = spec.fields ? JSON.stringify(spec.fields) : '*';
+    this.eventKey = `${this.idJson}${this.projectionKey}`;
+    // A presence member hears nothing of its own join or leave, so none shares its shape.
+    this.shapeKey =
+      channel.kind === 'presence'
+        ? `#${this.key}`
+        : JSON.stringify([
+            spec.channel,
+            spec.id,
+            spec.fields ?? null,
+            spec.filter ?? null,
+            readable ? [...readable].sort() : null,
+          ]);
     this.operations = spec.filter?.operations
       ? new Set(spec.filter.operations.map((o) => normalizeOperation(o) as Operation))
       : undefined;
@@ -129,8 +168,8 @@ export class Subscription {
     return this.spec.id;
   }
 
-  /** The event this subscription gets for a commit, as JSON, or null when it gets none. */
-  eventFor(parts: EventParts): string | null {
+  /** The event this subscription gets for a commit, or null when it gets none. */
+  eventFor(parts: EventParts): SharedEvent | null {
     const commit = parts.commit;
     switch (commit.kind) {
       case 'record':
@@ -188,23 +227,36 @@ export class Subscription {
     return kept.filter((key) => !deepEqual(before[key], after[key]));
   }
 
-  private recordEvent(commit: RecordCommit, parts: EventParts): string | null {
+  private recordEvent(commit: RecordCommit, parts: EventParts): SharedEvent | null {
     // The live fan-out only offers record commits to records channels, but a replay offers every commit.
     if (this.channel.kind !== 'records') return null;
     const change = this.changeFor(commit, parts);
     if (change === null) return null;
-    return `{"seq":${commit.seq},"sub":${this.idJson},"change":"${change}",${parts.commonPart()},${parts.recordPart(this, commit)}}`;
+    return (
+      parts.sharedEvent(this, change) ??
+      parts.share(
+        this,
+        change,
+        `{"seq":${commit.seq},"sub":${this.idJson},"change":"${change}",${parts.commonPart()},${parts.recordPart(this, commit)}}`,
+      )
+    );
   }
 
-  private customEvent(commit: EventCommit, parts: EventParts): string | null {
+  private customEvent(commit: EventCommit, parts: EventParts): SharedEvent | null {
     if (this.channel.kind !== 'events') return null;
     if (!this.channel.wildcard && this.channel.name !== commit.topic) return null;
-    return `{"seq":${commit.seq},"sub":${this.idJson},${parts.commonPart()}}`;
+    return (
+      parts.sharedEvent(this, '') ??
+      parts.share(this, '', `{"seq":${commit.seq},"sub":${this.idJson},${parts.commonPart()}}`)
+    );
   }
 
-  private presenceEvent(commit: PresenceCommit, parts: EventParts): string | null {
+  private presenceEvent(commit: PresenceCommit, parts: EventParts): SharedEvent | null {
     if (this.channel.kind !== 'presence' || this.channel.name !== commit.room) return null;
     if (commit.memberKey === this.key) return null; // a member hears nothing of its own join or leave
-    return `{"seq":${commit.seq},"sub":${this.idJson},${parts.commonPart()}}`;
+    return (
+      parts.sharedEvent(this, '') ??
+      parts.share(this, '', `{"seq":${commit.seq},"sub":${this.idJson},${parts.commonPart()}}`)
+    );
   }
 }

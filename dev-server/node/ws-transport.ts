@@ -4,12 +4,16 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { PATHS } from '../../protocol/index.js';
 import type { Engine } from '../engine/engine.js';
+import type { EngineSocket, SocketHandle } from '../engine/socket.js';
 
 /** How long a closing socket may take to finish the close handshake before it is cut. */
 const CLOSE_GRACE_MS = 1000;
+
+/** `ws` sends a Uint8Array as a binary frame unless told otherwise; protocol messages are text. */
+const TEXT_FRAME = { binary: false } as const;
 
 /** Attaches the WebSocket endpoint; returns the `ws` server (closed by the caller). */
 export function createWebSocketEndpoint(engine: Engine): {
@@ -35,28 +39,56 @@ export function createWebSocketEndpoint(engine: Engine): {
   return { handleUpgrade, server };
 }
 
+/**
+ * One `ws` socket as the engine's `EngineSocket`. A class and three module-level listeners rather
+ * than closures per socket: thousands of idle connections each keep only this object.
+ */
+class WsSocket implements EngineSocket {
+  constructor(private readonly ws: WebSocket) {}
+
+  send(frame: string): void {
+    this.ws.send(frame);
+  }
+
+  /** The same bytes go to every connection with the same batch; `ws` sends them as they are. */
+  sendUtf8(bytes: Uint8Array): void {
+    this.ws.send(bytes, TEXT_FRAME);
+  }
+
+  close(code: number, reason: string): void {
+    const ws = this.ws;
+    ws.close(code, reason);
+    // A slow consumer may never read our close frame: cut it after a grace period.
+    setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+  }
+
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+}
+
+/** The engine's handle of each open socket, for the listeners below. */
+const handles = new WeakMap<WebSocket, SocketHandle>();
+
+function onMessage(this: WebSocket, data: RawData): void {
+  handles.get(this)?.receive(data.toString());
+}
+
+function onClose(this: WebSocket, code: number): void {
+  handles.get(this)?.closed(code);
+}
+
+// ws has already sent its close (e.g. 1009) when it reports an error; 'close' follows. A frame
+// over maxPayload is still a server-side close for a bad frame: audit it as the engine would.
+function onError(this: WebSocket, error: Error & { code?: string }): void {
+  if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') handles.get(this)?.frameTooBig();
+}
+
 function attach(engine: Engine, ws: WebSocket, token: string | undefined): void {
-  const handle = engine.openWebSocket(
-    {
-      send: (frame) => ws.send(frame),
-      close: (code, reason) => {
-        ws.close(code, reason);
-        // A slow consumer may never read our close frame: cut it after a grace period.
-        setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
-      },
-      get bufferedAmount() {
-        return ws.bufferedAmount;
-      },
-    },
-    token,
-  );
-  ws.on('message', (data) => handle.receive(data.toString()));
-  ws.on('close', (code) => handle.closed(code));
-  // ws has already sent its close (e.g. 1009) when it reports an error; 'close' follows. A frame
-  // over maxPayload is still a server-side close for a bad frame: audit it as the engine would.
-  ws.on('error', (error: Error & { code?: string }) => {
-    if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') handle.frameTooBig();
-  });
+  handles.set(ws, engine.openWebSocket(new WsSocket(ws), token));
+  ws.on('message', onMessage);
+  ws.on('close', onClose);
+  ws.on('error', onError);
 }
 
 function refuseUpgrade(socket: Duplex, status: number, text: string): void {
