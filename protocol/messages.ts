@@ -48,8 +48,21 @@ export const SnapshotRequestSchema = z.union([
 /** `snapshot` of a subscribe message. */
 export type SnapshotRequest = z.infer<typeof SnapshotRequestSchema>;
 
-/** A JSON object: presence `meta`. */
-const JsonObjectSchema = z.record(z.string(), z.unknown());
+/**
+ * A JSON object: presence `meta`. A `__proto__` key is refused first, while it is still an own
+ * key of the parsed frame: a record copy skips it, so it would vanish instead of being refused.
+ */
+const JsonObjectSchema = z.pipe(
+  z
+    .unknown()
+    .check(
+      z.refine(
+        (value) => !(typeof value === 'object' && value !== null && Object.hasOwn(value, '__proto__')),
+        '"__proto__" is not allowed as a field name',
+      ),
+    ),
+  z.record(z.string(), z.unknown()),
+);
 
 /** A ping or pong token, echoed unchanged. */
 const PingTokenSchema = z.union([z.number(), z.string().check(z.maxLength(64))]);

@@ -47,7 +47,10 @@ export const TARGETS: readonly Target[] = [
     name: 'SERVER_MESSAGE_JSON_SCHEMA',
     summary: '`ServerMessageSchema` (messages.ts): every message a server may send.',
     schema: ServerMessageSchema,
-    unexpressed: {},
+    unexpressed: {
+      '/oneOf/1/properties/members/items/properties/meta':
+        "no `__proto__` key in a member's meta, here and in presence events (one MemberSchema, named at its first use; the server refuses such a meta when the member joins); here any key",
+    },
   },
   {
     name: 'CLIENT_MESSAGE_JSON_SCHEMA',
@@ -61,6 +64,7 @@ export const TARGETS: readonly Target[] = [
       '/oneOf/1/properties/fields': 'the count and each field path (`fieldsError`); here any strings',
       '/oneOf/1/properties/snapshot/anyOf/1/properties/sort':
         'the count and each sort key (`sortError`); here any strings',
+      '/oneOf/1/properties/meta': 'no `__proto__` key in presence meta (the server refuses it); here any key',
     },
   },
   {

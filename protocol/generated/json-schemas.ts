@@ -19,7 +19,9 @@ import {
 
 /**
  * `ServerMessageSchema` (messages.ts): every message a server may send.
- * Every zod check is expressed: it accepts what zod accepts.
+ * Left to zod (refinements JSON Schema cannot express), by JSON Pointer:
+ *   - `/oneOf/1/properties/members/items/properties/meta`:
+ *     no `__proto__` key in a member's meta, here and in presence events (one MemberSchema, named at its first use; the server refuses such a meta when the member joins); here any key
  */
 export const SERVER_MESSAGE_JSON_SCHEMA: JsonSchemaCheck = oneOf({
   welcome: object({
@@ -112,6 +114,8 @@ export const SERVER_MESSAGE_JSON_SCHEMA: JsonSchemaCheck = oneOf({
  *     the count and each field path (`fieldsError`); here any strings
  *   - `/oneOf/1/properties/snapshot/anyOf/1/properties/sort`:
  *     the count and each sort key (`sortError`); here any strings
+ *   - `/oneOf/1/properties/meta`:
+ *     no `__proto__` key in presence meta (the server refuses it); here any key
  */
 export const CLIENT_MESSAGE_JSON_SCHEMA: JsonSchemaCheck = oneOf({
   auth: object({ type: anything, token: string(1, 128) }),

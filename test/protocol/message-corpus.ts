@@ -258,6 +258,14 @@ export function mutations(value: Json): Mutation[] {
         change: 'added',
         value: edited(value, path, (o) => (o.zzUnknown = 1)),
       });
+      // An own `__proto__` key, as JSON.parse makes it (assigning it would set the prototype).
+      out.push({
+        path: [...path, '__proto__'],
+        change: 'added',
+        value: edited(value, path, (o) =>
+          Object.defineProperty(o, '__proto__', { value: {}, enumerable: true }),
+        ),
+      });
       for (const [key, child] of Object.entries(node)) visit(child, [...path, key]);
     }
   };

@@ -95,13 +95,18 @@ describe('readServerMessage and parseServerMessage', () => {
     }
   });
 
-  it('agree on every mutation of every server message (no refinement is left to zod)', () => {
-    assert.deepEqual(documentedGaps('SERVER_MESSAGE_JSON_SCHEMA'), []);
+  it("agree on every mutation of every server message (only meta's keys are left to zod)", () => {
+    assert.deepEqual(documentedGaps('SERVER_MESSAGE_JSON_SCHEMA'), [['members', '*', 'meta']]);
+    // MemberSchema is one schema used twice: the generator names its gap once, at its first use.
+    const gaps = [
+      ['members', '*', 'meta'],
+      ['events', '*', 'member', 'meta'],
+    ];
     const { accepted, rejected, unexplained } = agreement(
       SERVER_MESSAGES,
       ServerMessageSchema,
       SERVER_MESSAGE_JSON_SCHEMA,
-      [],
+      gaps,
     );
     assert.deepEqual(unexplained.slice(0, 10), [], `${unexplained.length} disagreements`);
     // Both verdicts occur often, so agreeing is not trivial.
@@ -245,6 +250,7 @@ describe('CLIENT_MESSAGE_JSON_SCHEMA', () => {
       'fields',
       'filter.operations.*',
       'filter.where',
+      'meta',
       'snapshot.sort',
     ]);
     const { unexplained, shown, rejected, accepted } = agreement(
