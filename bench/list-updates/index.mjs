@@ -56,7 +56,7 @@ function analysis(raw, sizes) {
   const own = (timings) => of(timings, 'total') - of(timings, 'layout');
   return [
     `What costs what: rendering only the rows in view (a median of ${of(raw.batches.element, 'rendered')} of ${count(sizes.listSize)} in this 800 px viewport), the element's batch is ${ms(of(raw.batches.element, 'total'))} ms: ` +
-      `script ${ms(of(raw.batches.element, 'script'))} ms (frame validation against the protocol's JSON Schema, one merge of the batch into the record window of all ${count(sizes.listSize)} records), ` +
+      `script ${ms(of(raw.batches.element, 'script'))} ms (frame validation with the protocol's generated checks, one merge of the batch into the record window of all ${count(sizes.listSize)} records), ` +
       `render and commit ${ms(of(raw.batches.element, 'update'))} ms (with the style and layout that measuring the rendered rows forces: the bench's own forced layout then finds ${ms(of(raw.batches.element, 'layout'))} ms left). ` +
       `With every row in the DOM (\`virtualize="off"\`) the forced style and layout is ${share(raw.batches.off)} % of the element's batch (${ms(of(raw.batches.off, 'layout'))} ms) and ${share(raw.batches.vanilla)} % of vanilla's (${ms(of(raw.batches.vanilla, 'layout'))} ms): each batch's inserts and moves make Chromium re-lay the whole list; ` +
       `the element's own work there (validation, window merge, Lit render and commit) is ${ms(own(raw.batches.off))} ms against vanilla's ${ms(own(raw.batches.vanilla))} ms (JSON.parse and DOM edits).`,

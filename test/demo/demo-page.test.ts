@@ -13,17 +13,12 @@ import { existsSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { DEMO_KEYS } from '../../dev-server/engine/demo-data.js';
 import type { LiveRecord, RecordListResponse } from '../../protocol/index.js';
 import { CliProcess, REPO_ROOT } from '../support/cli-process.js';
+import { eventually, launchChromium } from '../support/browser.js';
 import { rest, sleep } from '../support/raw-client.js';
-
-/** scripts/chromium.mjs is plain JavaScript: its exports, typed here. */
-type ChromiumSettings = { CHROMIUM_PATH: string; CHROMIUM_FLAGS: string[] };
-const { CHROMIUM_PATH, CHROMIUM_FLAGS } = (await import(
-  new URL('../../scripts/chromium.mjs', import.meta.url).href
-)) as ChromiumSettings;
 
 const BUNDLE = join(REPO_ROOT, 'dist', 'catalyst-elements.js');
 
@@ -36,22 +31,6 @@ const euros = new Intl.NumberFormat('en', { style: 'currency', currency: 'EUR' }
 
 /** What one item of the list shows. */
 type Row = { id: string; title: string; total: string };
-
-/** Waits until `check` holds, polling; fails with `message` and what was last seen. */
-async function eventually<T>(
-  read: () => Promise<T>,
-  check: (value: T) => boolean,
-  message: string,
-  timeoutMs = 5000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (check(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${message}; last seen: ${JSON.stringify(value)}`);
-    await sleep(25);
-  }
-}
 
 describe('the demo page (demo/index.html)', () => {
   let server: CliProcess & { url: string };
@@ -137,7 +116,7 @@ describe('the demo page (demo/index.html)', () => {
       '--static',
       'dist',
     ]);
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_FLAGS, headless: true });
+    browser = await launchChromium();
     page = await browser.newPage();
     page.on('console', (message) => {
       if (message.type() === 'error') problems.push(`console error: ${message.text()}`);

@@ -12,38 +12,17 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { DEMO_KEYS } from '../../dev-server/engine/demo-data.js';
 import type { RecordListResponse } from '../../protocol/index.js';
 import { CliProcess, REPO_ROOT } from '../support/cli-process.js';
+import { eventually, launchChromium } from '../support/browser.js';
 import { rest, sleep } from '../support/raw-client.js';
 import { connectionCount } from '../support/test-server.js';
-
-/** scripts/chromium.mjs is plain JavaScript: its exports, typed here. */
-type ChromiumSettings = { CHROMIUM_PATH: string; CHROMIUM_FLAGS: string[] };
-const { CHROMIUM_PATH, CHROMIUM_FLAGS } = (await import(
-  new URL('../../scripts/chromium.mjs', import.meta.url).href
-)) as ChromiumSettings;
 
 const BUNDLE = join(REPO_ROOT, 'dist', 'catalyst-elements.js');
 /** The custom events the tabs count. */
 const TOPIC = 'tabs';
-
-/** Waits until `check` holds, polling; fails with `message` and what was last seen. */
-async function eventually<T>(
-  read: () => Promise<T>,
-  check: (value: T) => boolean,
-  message: string,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (check(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${message}; last seen: ${JSON.stringify(value)}`);
-    await sleep(25);
-  }
-}
 
 describe('tabs of one browser (one connection between them)', () => {
   let server: CliProcess & { url: string };
@@ -134,7 +113,7 @@ describe('tabs of one browser (one connection between them)', () => {
       '--static',
       'dist',
     ]);
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_FLAGS, headless: true });
+    browser = await launchChromium();
     context = await browser.newContext();
     for (let i = 0; i < 3; i++) await openTab();
   });

@@ -22,7 +22,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { LiveRecord } from '../../protocol/index.js';
 import { CliProcess, tempDir, writeJson } from '../support/cli-process.js';
 import { RawClient, getToken, rest } from '../support/raw-client.js';
-import { DIST, eventually, launchChromium, newContext, watchProblems } from './support/browser.js';
+import { DIST, eventually, launchChromium, newContext, watchProblems } from '../support/browser.js';
 import { recordFigures, secondsSince } from './support/figures.js';
 import {
   FORMATS,

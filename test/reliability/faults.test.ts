@@ -20,7 +20,7 @@ import type { LiveRecord } from '../../protocol/index.js';
 import { CliProcess, tempDir, writeJson } from '../support/cli-process.js';
 import { rest, sleep } from '../support/raw-client.js';
 import { connectionCount } from '../support/test-server.js';
-import { DIST, eventually, launchChromium, watchProblems } from './support/browser.js';
+import { DIST, eventually, launchChromium, watchProblems } from '../support/browser.js';
 import { DroppingProxy } from './support/dropping-proxy.js';
 import { openFleet, type FleetClient } from './support/fault-fleet.js';
 import { readFaultPage, writeFaultPage, type FaultPageReport } from './support/fault-page.js';

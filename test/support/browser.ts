@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { REPO_ROOT } from '../../support/cli-process.js';
+import { REPO_ROOT } from './cli-process.js';
 
 /** scripts/chromium.mjs is plain JavaScript: its exports, typed here. */
 type ChromiumSettings = { CHROMIUM_PATH: string; CHROMIUM_FLAGS: string[] };
@@ -21,7 +21,7 @@ export async function launchChromium(): Promise<Browser> {
     assert.ok(existsSync(join(DIST, file)), `dist/${file} is missing: build it first (npx vite build)`);
   }
   const { CHROMIUM_PATH, CHROMIUM_FLAGS } = (await import(
-    new URL('../../../scripts/chromium.mjs', import.meta.url).href
+    new URL('../../scripts/chromium.mjs', import.meta.url).href
   )) as ChromiumSettings;
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_FLAGS, headless: true });
 }
