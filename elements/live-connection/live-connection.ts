@@ -8,7 +8,7 @@ import {
   type Transport,
 } from '../connection/index.js';
 import { ConnectionProvider } from '../shared/connection-context.js';
-import { resolveApiUrl } from '../shared/connection-resolver.js';
+import { badApiUrl, resolveApiUrl } from '../shared/connection-resolver.js';
 import { ConnectionStatusController } from '../shared/connection-status-controller.js';
 import { defineElement } from '../shared/define-element.js';
 import { LiveErrorEvent, emit } from '../shared/live-element-event.js';
@@ -31,8 +31,8 @@ import styles from './live-connection.styles.js';
  * @attr {'tabs' | 'none'} share
  *
  * @fires {LiveStatusEvent} live-status - The connection's state changed (`detail`: `{state, retryInMs?, at, lastError?}`).
- * @fires {LiveErrorEvent} live-error - The connection met a new problem, or `transport` or `share` has an
- *   unknown value (`detail`: `{source, code?, name, message}`).
+ * @fires {LiveErrorEvent} live-error - The connection met a new problem, `url` is not an http: or https:
+ *   address, or `transport` or `share` has an unknown value (`detail`: `{source, code?, name, message}`).
  */
 export class LiveConnectionElement extends LitElement {
   static override styles = styles;
@@ -86,6 +86,10 @@ export class LiveConnectionElement extends LitElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     this.provide();
+    const badUrl = this.url && badApiUrl(resolveApiUrl(this.url));
+    if (changed.has('url') && badUrl) {
+      emit(this, new LiveErrorEvent({ source: 'attribute', name: 'bad_attribute', message: badUrl }));
+    }
     for (const [name, allowed] of [
       ['transport', TRANSPORTS],
       ['share', SHARES],
@@ -100,10 +104,11 @@ export class LiveConnectionElement extends LitElement {
 
   private provide(): void {
     const { url, apiKey, transport, share } = this;
+    const resolved = url && resolveApiUrl(url);
     this.#provider.setValue(
-      url && apiKey
+      resolved && apiKey && !badApiUrl(resolved) // a bad url is reported by `willUpdate`
         ? connect({
-            url: resolveApiUrl(url),
+            url: resolved,
             apiKey,
             // An unknown value counts as the default (and is reported).
             transport: transport && TRANSPORTS.includes(transport) ? transport : 'auto',

@@ -54,6 +54,16 @@ export function resolveApiUrl(
 }
 
 /**
+ * Why a resolved `url` cannot be an API's base URL (it is not http: or https:: `javascript:`,
+ * `ws:`, `file:`, …), or `undefined` when it can.
+ */
+export function badApiUrl(url: string): string | undefined {
+  return /^https?:/i.test(url)
+    ? undefined
+    : `url "${url}" is not an http: or https: address (or one relative to the page)`;
+}
+
+/**
  * Resolves an element's connection; construct it before the controller that uses it. It is a
  * controller of the host itself, and a context consumer (the `@lit/context` protocol, spoken
  * directly: its requests always subscribe, and the one late-provider case below is all of
@@ -119,22 +129,25 @@ export class ConnectionResolver implements ReactiveController {
 
   /** The connection to use now (see the module comment for the order). */
   resolve(): ResolvedConnection {
-    const { url, apiKey } = this.#host;
-    if (url || apiKey) {
-      if (!url || !apiKey) {
-        return {
-          error: {
-            name: 'bad_attribute',
-            message: url ? 'url is set but api-key is missing' : 'api-key is set but url is missing',
-          },
-        };
-      }
-      return { connection: connect({ url: resolveApiUrl(url), apiKey }) };
+    let { url, apiKey } = this.#host;
+    if (!url && !apiKey) {
+      if (this.#provided) return { connection: this.#provided };
+      const meta = typeof document === 'undefined' ? undefined : readMetaConfig(document);
+      if (meta === undefined) return undefined;
+      if ('error' in meta) return { error: { name: 'bad_meta', message: meta.error } };
+      ({ url, apiKey } = meta);
+    } else if (!url || !apiKey) {
+      return {
+        error: {
+          name: 'bad_attribute',
+          message: url ? 'url is set but api-key is missing' : 'api-key is set but url is missing',
+        },
+      };
     }
-    if (this.#provided) return { connection: this.#provided };
-    const meta = typeof document === 'undefined' ? undefined : readMetaConfig(document);
-    if (meta === undefined) return undefined;
-    if ('error' in meta) return { error: { name: 'bad_meta', message: meta.error } };
-    return { connection: connect({ url: resolveApiUrl(meta.url), apiKey: meta.apiKey }) };
+    const resolved = resolveApiUrl(url);
+    const problem = badApiUrl(resolved);
+    return problem
+      ? { error: { name: 'bad_attribute', message: problem } }
+      : { connection: connect({ url: resolved, apiKey }) };
   }
 }

@@ -124,4 +124,26 @@ describe('a relative url', () => {
       connect({ url: nowhere, apiKey: server.keys.acmePublic }).close();
     }
   });
+  it('refuses a url that is not http: or https: (javascript:, ws:, ftp:), saying so, and opens nothing', async () => {
+    const key = server.keys.acmePublic;
+    const list = mount<LiveRecordListElement>(
+      `<live-record-list object="orders" url="javascript:alert(1)" api-key="${key}"></live-record-list>`,
+    );
+    await until(
+      () =>
+        part(list, 'error-message')?.textContent?.includes(
+          '"javascript:alert(1)" is not an http: or https: address',
+        ),
+      'the list never said its url is not an address',
+    );
+    const provider = mount(`<live-connection url="ftp://example.test/" api-key="${key}"></live-connection>`);
+    const errors: string[] = [];
+    provider.addEventListener('live-error', (event) => errors.push(event.detail.message));
+    await until(
+      () =>
+        errors.some((message) => message.includes('"ftp://example.test/" is not an http: or https: address')),
+      '<live-connection> never reported its url',
+    );
+    expect((await server.healthz()).connections).to.equal(0);
+  });
 });
