@@ -23,6 +23,7 @@ import { MockControl } from './mock-control.js';
 import { MockFaults } from './mock-faults.js';
 import { MockSockets } from './mock-sockets.js';
 import { createWebSocketHandler } from './websocket-handler.js';
+import { markPageLocal } from '../elements/connection/tab-leadership.js';
 
 /** Options of `createMock`. */
 export type MockOptions = {
@@ -61,6 +62,9 @@ export function createMock(options: MockOptions = {}): Mock {
   const sockets = new MockSockets();
   const control = new MockControl(engine, faults, sockets);
   if (options.simulate) control.simulate(options.simulate);
+  // This page answers for the mock's URL: other tabs have mocks of their own, so no tab shares
+  // its connection to it.
+  markPageLocal(base.http);
   return {
     url: base.http,
     handlers: [

@@ -258,7 +258,7 @@ export class LiveConnection {
     this.#lastClose = undefined;
     if (this.#options.share === 'tabs') {
       const name = `catalyst-realtime ${this.url} ${this.apiKey} ${this.#options.transport}`;
-      this.#tabs ??= joinTabs(name, () => this.#lead());
+      this.#tabs ??= joinTabs(name, this.url, () => this.#lead());
     }
     this.#setState('connecting');
     this.#listenToBrowser(true);

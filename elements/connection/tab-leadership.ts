@@ -46,9 +46,30 @@ export class TabLeadership {
   }
 }
 
-/** A `TabLeadership` for `name`, or `undefined` where the browser cannot share (no Web Locks, or not a page). */
-export function joinTabs(name: string, onLead: () => void): TabLeadership | undefined {
+/**
+ * The APIs this page answers itself (the in-browser mock, `catalyst-elements/mock`): each tab has
+ * its own, so their connections are never shared. Kept on `globalThis` under a registered symbol,
+ * so the mock and the elements agree even when they come from two copies of the kit.
+ */
+const PAGE_LOCAL = Symbol.for('catalyst-elements.page-local-apis');
+
+type WithPageLocal = { [PAGE_LOCAL]?: Set<string> };
+
+/** Marks `url` (an API base URL) as answered inside this page: its connection stays this tab's. */
+export function markPageLocal(url: string): void {
+  const global = globalThis as WithPageLocal;
+  (global[PAGE_LOCAL] ??= new Set()).add(url.replace(/\/+$/, ''));
+}
+
+/**
+ * A `TabLeadership` for the connection to `url` (named `name`), or `undefined` where it is not
+ * shared: the browser cannot (no Web Locks, or not a page), or the API is answered inside this page.
+ */
+export function joinTabs(name: string, url: string, onLead: () => void): TabLeadership | undefined {
   const canShare =
-    typeof window !== 'undefined' && typeof BroadcastChannel === 'function' && navigator.locks !== undefined;
+    typeof window !== 'undefined' &&
+    typeof BroadcastChannel === 'function' &&
+    navigator.locks !== undefined &&
+    !(globalThis as WithPageLocal)[PAGE_LOCAL]?.has(url);
   return canShare ? new TabLeadership(name, onLead) : undefined;
 }
