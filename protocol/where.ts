@@ -143,6 +143,10 @@ function checkLiteral(value: unknown, field: string, depth: number, path: Path):
 }
 
 function checkNesting(value: unknown, depth: number, path: Path): void {
+  // JSON.parse reads a number beyond a double (1e309) as Infinity, which stored values hold as null.
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    fail('a number beyond ±1.8e308 cannot be compared; JSON has no infinity', path);
+  }
   if (typeof value !== 'object' || value === null) return;
   enter(depth, path);
   if (Array.isArray(value)) {

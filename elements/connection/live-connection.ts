@@ -244,8 +244,8 @@ export class LiveConnection {
   close(): void {
     this.#subscriptions.clear();
     this.#relay?.close();
+    this.#teardown(); // before the tabs' channel closes: a follower's link says goodbye on it
     this.#tabs?.close();
-    this.#teardown();
     this.#setState('closed');
   }
 
@@ -560,8 +560,9 @@ export class LiveConnection {
       welcome: () => this.#welcome,
       open: () => {
         if (this.#current.state === 'denied') return this.#current.lastError;
-        this.#clearTimer('linger');
         this.#open();
+        // A link for followers alone closes like any other once no subscription is left.
+        if (this.#subscriptions.size === 0) this.#lingerThenClose();
       },
       relay: (id, { since, epoch, ...request }, handlers) => {
         const entry = new SubscriptionEntry(id, request, handlers);

@@ -29,13 +29,18 @@ export class TabLeadership {
       onLead();
       return new Promise<void>((release) => (this.#release = release)); // held until released
     };
-    void locks
+    locks
       .request(name, { ifAvailable: true }, (lock) => {
         if (lock) return lead();
         decided();
         return locks.request(name, { signal: this.#quit.signal }, lead);
       })
-      .catch(() => undefined); // the queued request, aborted by `close()`
+      .catch(() => {
+        // Aborted by `close()`, or refused (a sandboxed frame's opaque origin, a document no longer
+        // active): this tab goes on alone, on a connection of its own.
+        this.leading = true;
+        decided();
+      });
   }
 
   /** Leaves the election and lets the next tab lead. */

@@ -31,19 +31,23 @@ export const RELINK = 4012;
  * when another tab takes the lead (code `RELINK`: the manager says hello again at once).
  */
 export function openTabLink(channel: BroadcastChannel, me: string, handlers: LinkHandlers): Link {
-  const post = (message: TabMessage) => channel.postMessage(message);
+  let ended = false;
+  const post = (message: TabMessage) => ended || channel.postMessage(message);
   const end = (code: number, reason: string) => {
+    if (ended) return;
+    ended = true;
     channel.removeEventListener('message', onMessage);
     removeEventListener('pagehide', onPageHide);
     handlers.onClose(code, reason);
   };
-  // A closing tab says goodbye, so the leader drops its subscriptions (and presence) at once; a
-  // page restored from the back-forward cache says hello again.
   const bye = (code: number, reason: string) => {
     post({ from: me, bye: true });
     end(code, reason);
   };
-  const onPageHide = () => bye(RELINK, 'relink');
+  // A closing tab says goodbye, so the leader drops its subscriptions (and presence) at once. Not a
+  // relink: the manager backs off as after any close, and a page that is going away runs no timer
+  // (one restored from the back-forward cache comes back when its timers run again).
+  const onPageHide = () => bye(1001, 'the page was hidden');
   const onMessage = ({ data }: MessageEvent<TabMessage>) => {
     if ('leader' in data) end(RELINK, 'relink');
     else if (!('to' in data) || data.to !== me) return;

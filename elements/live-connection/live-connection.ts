@@ -71,7 +71,10 @@ export class LiveConnectionElement extends LitElement {
   share: Share | undefined;
 
   readonly #provider = new ConnectionProvider(this);
-  private readonly connectionStatus = new ConnectionStatusController(this, { reportErrors: true });
+  private readonly connectionStatus = new ConnectionStatusController(this, {
+    reportErrors: true,
+    connection: () => this.#provider.value, // with its transport and sharing
+  });
 
   /** The connection's current state (`undefined` until `url` and `api-key` are set). */
   get status(): ConnectionStatus | undefined {

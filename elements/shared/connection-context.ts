@@ -52,6 +52,11 @@ export class ConnectionProvider implements ReactiveController {
     });
   }
 
+  /** The connection provided now. */
+  get value(): LiveConnection | undefined {
+    return this.#value;
+  }
+
   /** Provides `value` (the connection, or none) and tells every subscriber when it changed. */
   setValue(value: LiveConnection | undefined): void {
     if (value === this.#value) return;

@@ -6,13 +6,18 @@
  */
 import type { ReactiveController } from 'lit';
 import type { ConnectionStatus, LiveConnection, LiveError } from '../connection/index.js';
-import { ConnectionResolver, type ConnectionHost } from './connection-resolver.js';
+import { ConnectionResolver, type ConnectionHost, type ResolvedConnection } from './connection-resolver.js';
 import { LiveErrorEvent, LiveStatusEvent, emit } from './live-element-event.js';
 
 /** Options of a `ConnectionStatusController`. */
 export type ConnectionStatusOptions = {
   /** Fire `live-error` when the connection reports a new `lastError` (for `<live-connection>`). */
   reportErrors?: boolean;
+  /**
+   * The connection to follow, instead of the one the element's attributes, provider or meta name
+   * (`<live-connection>` follows the one it provides, with its transport and sharing).
+   */
+  connection?: () => LiveConnection | undefined;
 };
 
 /** Follows one element's connection state. */
@@ -22,7 +27,7 @@ export class ConnectionStatusController implements ReactiveController {
   /** Why no connection could be found, when the element's configuration is wrong. */
   problem: LiveError | undefined;
 
-  readonly #resolver: ConnectionResolver;
+  readonly #resolve: () => ResolvedConnection;
   #connection: LiveConnection | undefined;
   #stop: (() => void) | undefined;
   #countdown: ReturnType<typeof setInterval> | undefined;
@@ -32,7 +37,16 @@ export class ConnectionStatusController implements ReactiveController {
   constructor(host: ConnectionHost, options: ConnectionStatusOptions = {}) {
     this.#options = options;
     this.#host = host;
-    this.#resolver = new ConnectionResolver(host);
+    const { connection } = options;
+    if (connection) {
+      this.#resolve = () => {
+        const own = connection();
+        return own && { connection: own };
+      };
+    } else {
+      const resolver = new ConnectionResolver(host);
+      this.#resolve = () => resolver.resolve();
+    }
     host.addController(this);
   }
 
@@ -58,7 +72,7 @@ export class ConnectionStatusController implements ReactiveController {
   }
 
   #sync(): void {
-    const resolved = this.#resolver.resolve();
+    const resolved = this.#resolve();
     const connection = resolved && 'connection' in resolved ? resolved.connection : undefined;
     this.problem = resolved && 'error' in resolved ? resolved.error : undefined;
     if (connection === this.#connection) return;

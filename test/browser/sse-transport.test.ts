@@ -6,7 +6,12 @@
  * tests again with WebSocket refused outright.)
  */
 import { expect } from '@open-wc/testing';
-import { connect, type LiveRecordListElement, type LiveStatusElement } from '../../elements/index.js';
+import {
+  connect,
+  type LiveConnectionElement,
+  type LiveRecordListElement,
+  type LiveStatusElement,
+} from '../../elements/index.js';
 import { startDevServer, type TestDevServer } from './support/dev-server.js';
 import {
   closeConnections,
@@ -86,6 +91,8 @@ describe('Server-Sent Events', () => {
       await server.remove('orders', 'o3');
       await until(() => shownIds(list).join() === '', 'a deleted record stayed');
       expect(text(part(status, 'label'))).to.equal('Live');
+      // The provider reports the state of the connection it provides (transport sse), not another.
+      expect((page as LiveConnectionElement).status?.state).to.equal('open');
       expect((await server.healthz()).connections).to.equal(1);
       expect(sockets.urls.filter((url) => url.includes('/ws/events/'))).to.deep.equal([]);
     } finally {

@@ -287,6 +287,20 @@ describe('tabs of one browser (one connection between them)', () => {
     for (const problem of problems.splice(before)) assert.match(problem, /status of 401/);
   });
 
+  it("closing a follower's connection for good ends it cleanly", async () => {
+    const tab = await openTab();
+    await listsMatchTruth([tab], 'the new tab never showed the list');
+    assert.equal(sockets.get(tab)?.length, 0, 'the new tab follows');
+    const state = await tab.evaluate(`(async () => {
+      const { connect } = await import('/catalyst-elements.js');
+      const connection = connect({ url: location.origin, apiKey: ${JSON.stringify(DEMO_KEYS.publishable)} });
+      connection.close();
+      return connection.status.state;
+    })()`);
+    assert.equal(state, 'closed');
+    await tab.close();
+  });
+
   it('met no error on any page', () => {
     assert.deepEqual(problems, []);
   });

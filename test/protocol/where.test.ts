@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as z from 'zod/mini';
 import { WhereSchema, type Where } from '../../protocol/query-schemas.js';
-import { compileWhere, WHERE_LIMITS, WHERE_LIST_OPERATORS, WhereError } from '../../protocol/where.js';
+import { compileWhere, WHERE_LIMITS, WHERE_LIST_OPERATORS, WhereError, whereError } from '../../protocol/where.js';
 
 const order = {
   id: 'o_1',
@@ -495,6 +495,21 @@ describe('compileWhere: invalid input', () => {
     const error = captureWhereError(JSON.parse('{"ok":1,"__proto__":{"x":1}}'));
     assert.deepEqual(error.path, ['__proto__']);
     assert.equal(error.message, 'field path "__proto__" uses the forbidden segment "__proto__"');
+  });
+
+  it('rejects a number beyond a double (1e309, Infinity to JSON.parse) in any operand', () => {
+    const message = 'a number beyond ±1.8e308 cannot be compared; JSON has no infinity';
+    for (const [text, path] of [
+      ['{"n":{"$lt":1e309}}', ['n', '$lt']],
+      ['{"n":-1e309}', ['n']],
+      ['{"n":{"$in":[1,-1e309]}}', ['n', '$in', 1]],
+      ['[["n","<",1e309]]', [0, 2]],
+    ] as const) {
+      const error = captureWhereError(JSON.parse(text));
+      assert.deepEqual([error.path, error.message], [path, message], text);
+    }
+    // Stored values hold such a number as null: a where on null and one on 1e309 must not be one filter.
+    assert.equal(whereError(JSON.parse('{"n":null}')), undefined);
   });
 
   it('reports the path relative to the message when the schema is nested', () => {

@@ -61,7 +61,8 @@ export function hugeNumberFrame(kit: FrameKit): FrameCase {
     [kit.subscribe(id, 'records:orders', [['snapshot', `{"limit":${text}}`]]), { expect: error(id) }],
     [
       kit.subscribe(id, 'records:orders', [['filter', `{"where":{"total":{"$gt":${text}}}}`]]),
-      { expect: subscribed(id) },
+      // A where operand must be a finite number (protocol/where.ts): 1e309 is Infinity to JSON.parse.
+      { expect: Number.isFinite(value) ? subscribed(id) : error(id) },
     ],
   ];
   const [frame, expectation] = kit.r.pick(choices);
