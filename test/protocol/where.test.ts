@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as z from 'zod/mini';
 import { WhereSchema, type Where } from '../../protocol/query-schemas.js';
-import { compileWhere, WHERE_LIMITS, WHERE_LIST_OPERATORS, WhereError, whereError } from '../../protocol/where.js';
+import {
+  compileWhere,
+  WHERE_LIMITS,
+  WHERE_LIST_OPERATORS,
+  WhereError,
+  whereError,
+} from '../../protocol/where.js';
 
 const order = {
   id: 'o_1',
