@@ -258,7 +258,12 @@ export class LiveConnection {
     this.#lastClose = undefined;
     if (this.#options.share === 'tabs') {
       const name = `catalyst-realtime ${this.url} ${this.apiKey} ${this.#options.transport}`;
-      this.#tabs ??= joinTabs(name, this.url, () => this.#lead());
+      this.#tabs ??= joinTabs(
+        name,
+        this.url,
+        () => this.#lead(),
+        () => this.#stepDown(),
+      );
     }
     this.#setState('connecting');
     this.#listenToBrowser(true);
@@ -579,6 +584,19 @@ export class LiveConnection {
       this.#link.close(RELINK, 'relink');
     }
     this.#wake?.();
+  }
+
+  /**
+   * The page is being frozen: the followers go to the tab that takes the lead next, and this
+   * tab's own subscriptions follow it there (resuming with `since` once the page runs again).
+   */
+  #stepDown(): void {
+    this.#relay?.close();
+    this.#relay = undefined;
+    if (this.#link) {
+      this.#relinking = true;
+      this.#link.close(RELINK, 'relink');
+    }
   }
 
   #relayHeartbeat(): void {

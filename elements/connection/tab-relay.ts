@@ -17,7 +17,7 @@ import type {
 } from '../../protocol/messages.js';
 import type { LiveError } from './connection-status.js';
 import type { SubscriptionHandlers } from './live-subscription.js';
-import type { TabMessage } from './tab-link.js';
+import { RELINK, type TabMessage } from './tab-link.js';
 
 /** What the relay needs of the leader's connection manager. */
 export interface RelayHost {
@@ -79,9 +79,9 @@ export class TabRelay {
     for (const tab of [...this.#followers.keys()]) this.#close(tab, code, reason);
   }
 
-  /** This tab stops leading. */
+  /** This tab stops leading: each follower says hello again, to the tab that leads next. */
   close(): void {
-    this.linkLost(1001, 'the tab holding the connection closed it');
+    this.linkLost(RELINK, 'relink');
     this.channel.removeEventListener('message', this.#onMessage);
   }
 

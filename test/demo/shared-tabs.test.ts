@@ -33,8 +33,8 @@ describe('tabs of one browser (one connection between them)', () => {
   const sockets = new Map<Page, string[]>();
   const problems: string[] = [];
 
-  async function openTab(): Promise<Page> {
-    const page = await context.newPage();
+  async function openTab(inContext: BrowserContext = context): Promise<Page> {
+    const page = await inContext.newPage();
     sockets.set(page, []);
     page.on('websocket', (socket) => sockets.get(page)?.push(socket.url()));
     page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
@@ -299,6 +299,45 @@ describe('tabs of one browser (one connection between them)', () => {
     })()`);
     assert.equal(state, 'closed');
     await tab.close();
+  });
+
+  it('a leading tab the browser freezes hands the connection over, and follows when it resumes', async () => {
+    const other = await browser.newContext(); // a browser window of its own: no tab here leads yet
+    try {
+      const [x, y] = [await openTab(other), await openTab(other)] as [Page, Page];
+      await listsMatchTruth([x, y], 'a tab never showed the list');
+      assert.deepEqual([sockets.get(x)?.length, sockets.get(y)?.length], [1, 0], 'the first tab leads');
+      const connections = await connectionCount(server);
+      for (const tab of [x, y]) await countEvents(tab);
+      // Page Lifecycle's `freeze` (Chrome freezes background tabs to save energy): dispatched here,
+      // since the page must still run to show what it did.
+      const lifecycle = (tab: Page, event: string) =>
+        tab.evaluate((event) => document.dispatchEvent(new Event(event)), event);
+      const total = 150;
+      for (let n = 1; n <= total; n++) {
+        await publish(n);
+        if (n === 50) await lifecycle(x, 'freeze');
+        if (n === 100) await lifecycle(x, 'resume');
+        if (n % 10 === 0) await sleep(5);
+      }
+      const expected = Array.from({ length: total }, (_, i) => i + 1);
+      for (const tab of [x, y]) {
+        const got = await eventually(
+          () => seen(tab),
+          (ns) => ns.length >= total,
+          'a tab did not receive every event',
+        );
+        assert.deepEqual(got, expected, 'every event once, in order');
+      }
+      assert.equal(sockets.get(y)?.length, 1, 'the other tab took the socket over');
+      await eventually(
+        () => connectionCount(server),
+        (n) => n === connections,
+        'the window does not hold one connection again',
+      );
+    } finally {
+      await other.close();
+    }
   });
 
   it('met no error on any page', () => {
