@@ -11,6 +11,8 @@ export type ChangeMark = 'added' | 'modified';
 export class ChangeHighlights {
   readonly #marks = new Map<string, { mark: ChangeMark; until: number }>();
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the pending sweep runs. */
+  #due = 0;
 
   readonly #onExpire: () => void;
 
@@ -28,7 +30,12 @@ export class ChangeHighlights {
     if (durationMs <= 0) return;
     const until = Date.now() + durationMs;
     for (const id of ids) this.#marks.set(id, { mark, until });
-    this.#timer ??= setTimeout(() => this.#sweep(), durationMs);
+    // The sweep runs when the earliest mark ends (a shorter duration may come after a longer one).
+    if (this.#timer === undefined || until < this.#due) {
+      clearTimeout(this.#timer);
+      this.#due = until;
+      this.#timer = setTimeout(() => this.#sweep(), durationMs);
+    }
   }
 
   /** Drops every mark (a new snapshot, or the element left the page). */
@@ -46,7 +53,10 @@ export class ChangeHighlights {
       if (until <= now) this.#marks.delete(id);
       else next = Math.min(next, until);
     }
-    if (next !== Infinity) this.#timer = setTimeout(() => this.#sweep(), next - now);
+    if (next !== Infinity) {
+      this.#due = next;
+      this.#timer = setTimeout(() => this.#sweep(), next - now);
+    }
     this.#onExpire();
   }
 }

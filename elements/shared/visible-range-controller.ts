@@ -37,6 +37,8 @@ export class VisibleRangeController implements ReactiveController {
   };
   /** Renders again when a spacer comes within half a viewport's height of the view. */
   readonly #observer = new IntersectionObserver(this.#look, { rootMargin: '50%' });
+  /** The spacers the observer watches. */
+  #spacers: Element[] = [];
 
   /** `list`: the rendered element that holds, in order, a spacer, the rows and a spacer. */
   constructor(
@@ -53,6 +55,7 @@ export class VisibleRangeController implements ReactiveController {
   hostDisconnected(): void {
     removeEventListener('scroll', this.#look, true);
     this.#observer.disconnect();
+    this.#spacers = [];
   }
 
   /**
@@ -93,8 +96,12 @@ export class VisibleRangeController implements ReactiveController {
     const n = this.#shown?.length;
     if (!list || n === undefined) return;
     const items = list.children;
-    this.#observer.observe(items[0] as Element);
-    this.#observer.observe(items[n + 1] as Element);
+    const spacers = [items[0], items[n + 1]] as Element[];
+    if (spacers.some((spacer, i) => spacer !== this.#spacers[i])) {
+      // New spacers (a new list, or the list crossed the threshold): let the old ones go.
+      for (const spacer of this.#spacers) this.#observer.unobserve(spacer);
+      for (const spacer of (this.#spacers = spacers)) this.#observer.observe(spacer);
+    }
     // From the first row's top to the last one's: n - 1 rows and their gaps. 0: fewer than two
     // rows, or not laid out (hidden): nothing learnt. After the first rows ever measured, whose
     // height was a guess, render again: the spacers were misplaced.

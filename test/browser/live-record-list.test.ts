@@ -510,6 +510,18 @@ describe('<live-record-list>', () => {
       }
     });
 
+    it('unmarks on time after highlight is lowered, whatever longer mark is pending', async () => {
+      const element = list('object="orders" sort="id" highlight="5000"');
+      await until(() => shownIds(element).length === 3, 'the snapshot never rendered');
+      await server.patch('orders', 'o2', { total: 252 });
+      await until(() => item(element, 'o2')?.dataset.changed === 'modified', 'o2 was never marked');
+      element.highlight = 200;
+      await server.patch('orders', 'o3', { total: 97 });
+      await until(() => item(element, 'o3')?.dataset.changed === 'modified', 'o3 was never marked');
+      await until(() => item(element, 'o3')?.dataset.changed === undefined, 'the 200 ms mark stayed', 2000);
+      expect(item(element, 'o2')?.dataset.changed, 'the 5 s mark is still on').to.equal('modified');
+    });
+
     it('announces what changed in a polite live region when asked to', async () => {
       const element = list('object="orders" sort="id" announce');
       await until(() => shownIds(element).length === 3, 'the snapshot never rendered');
