@@ -564,7 +564,7 @@ export class LiveConnection {
     this.#relay = new TabRelay(tabs.channel, {
       welcome: () => this.#welcome,
       open: () => {
-        if (this.#current.state === 'denied') return this.#current.lastError;
+        // Denied too: a follower that says hello again is retrying, as `retry()` would here.
         this.#open();
         // A link for followers alone closes like any other once no subscription is left.
         if (this.#subscriptions.size === 0) this.#lingerThenClose();

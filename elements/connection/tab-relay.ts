@@ -23,8 +23,8 @@ import { RELINK, type TabMessage } from './tab-link.js';
 export interface RelayHost {
   /** The leader's `welcome` while its link is open. */
   welcome(): WelcomeMessage | undefined;
-  /** Makes sure the leader's link is up or coming; the refusal when its key was denied. */
-  open(): LiveError | undefined;
+  /** Makes sure the leader's link is up or coming (again, after its key was refused). */
+  open(): void;
   /** Subscribes (or re-subscribes) under `id`, resuming from `spec.since`/`spec.epoch`. */
   relay(id: string, spec: Omit<SubscriptionSpec, 'id'>, handlers: SubscriptionHandlers): void;
   /** Ends a relayed subscription. */
@@ -91,10 +91,8 @@ export class TabRelay {
     if ('hello' in data) {
       this.#forget(tab);
       this.#followers.set(tab, { welcomed: false, subs: new Set(), seenAt: Date.now() });
-      const denied = this.host.open();
-      if (denied)
-        this.#close(tab, 4003, denied.message); // scope_denied: a follower stops too
-      else this.welcome();
+      this.host.open();
+      this.welcome();
       return;
     }
     const follower = this.#followers.get(tab);
