@@ -9,18 +9,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, type Page } from 'playwright-core';
 import { DEMO_KEYS } from '../../dev-server/engine/demo-data.js';
 import type { LiveRecord, RecordListResponse } from '../../protocol/index.js';
-import { CliProcess, REPO_ROOT } from '../support/cli-process.js';
-import { eventually, launchChromium } from '../support/browser.js';
+import { REPO_ROOT, type CliProcess } from '../support/cli-process.js';
+import { eventually, launchChromium, serveDemo } from '../support/browser.js';
 import { rest, sleep } from '../support/raw-client.js';
-
-const BUNDLE = join(REPO_ROOT, 'dist', 'catalyst-elements.js');
 
 /** The list's query, as the page's markup must state it. */
 const LIST = { object: 'orders', where: '{"status":"pending"}', sort: '-createdAt', limit: '8' };
@@ -102,20 +98,7 @@ describe('the demo page (demo/index.html)', () => {
     });
 
   before(async () => {
-    assert.ok(
-      existsSync(BUNDLE),
-      `${BUNDLE} is missing: build the script-tag bundle first (npx vite build, or npm run build)`,
-    );
-    server = await CliProcess.start([
-      '--port',
-      '0',
-      '--flush-ms',
-      '20',
-      '--static',
-      'demo',
-      '--static',
-      'dist',
-    ]);
+    server = await serveDemo(); // launchChromium checks that dist/ is built
     browser = await launchChromium();
     page = await browser.newPage();
     page.on('console', (message) => {
@@ -261,7 +244,6 @@ async function halfSentRequest(url: string): Promise<void> {
 
 describe('npm start (scripts/start.mjs)', () => {
   it('starts the dev server on the demo, prints the page URL, serves the page and the bundle, stops on Ctrl-C', async () => {
-    assert.ok(existsSync(BUNDLE), `${BUNDLE} is missing: build the script-tag bundle first (npx vite build)`);
     const start = spawn(process.execPath, ['scripts/start.mjs', '--port', '0'], {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -9,18 +9,15 @@
  * builds nothing: it needs dist/ (scripts/test.mjs builds first).
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { DEMO_KEYS } from '../../dev-server/engine/demo-data.js';
 import type { RecordListResponse } from '../../protocol/index.js';
-import { CliProcess, REPO_ROOT } from '../support/cli-process.js';
-import { eventually, launchChromium } from '../support/browser.js';
+import type { CliProcess } from '../support/cli-process.js';
+import { eventually, launchChromium, serveDemo } from '../support/browser.js';
 import { rest, sleep } from '../support/raw-client.js';
 import { connectionCount } from '../support/test-server.js';
 
-const BUNDLE = join(REPO_ROOT, 'dist', 'catalyst-elements.js');
 /** The custom events the tabs count. */
 const TOPIC = 'tabs';
 
@@ -102,17 +99,7 @@ describe('tabs of one browser (one connection between them)', () => {
   };
 
   before(async () => {
-    assert.ok(existsSync(BUNDLE), `${BUNDLE} is missing: build the script-tag bundle first (npm run build)`);
-    server = await CliProcess.start([
-      '--port',
-      '0',
-      '--flush-ms',
-      '20',
-      '--static',
-      'demo',
-      '--static',
-      'dist',
-    ]);
+    server = await serveDemo(); // launchChromium checks that dist/ is built
     browser = await launchChromium();
     context = await browser.newContext();
     for (let i = 0; i < 3; i++) await openTab();

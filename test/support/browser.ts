@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { REPO_ROOT } from './cli-process.js';
+import { CliProcess, REPO_ROOT } from './cli-process.js';
 
 /** scripts/chromium.mjs is plain JavaScript: its exports, typed here. */
 type ChromiumSettings = { CHROMIUM_PATH: string; CHROMIUM_FLAGS: string[] };
@@ -64,4 +64,12 @@ export async function eventually<T>(
       throw new Error(`${message}; last seen: ${JSON.stringify(value).slice(0, 2000)}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/**
+ * The real dev server CLI serving the demo page and the script-tag build, as `npm start` does
+ * (`--static demo --static dist`), on a random port, flushing every 20 ms.
+ */
+export function serveDemo(): Promise<CliProcess & { url: string }> {
+  return CliProcess.start(['--port', '0', '--flush-ms', '20', '--static', 'demo', '--static', 'dist']);
 }
