@@ -38,6 +38,11 @@ export const CODES = {
   slow_consumer: { code: 4009, action: CLIENT_ACTIONS.reconnect },
   /** The object is not configured, or the channel name is malformed (error). */
   channel_unavailable: { code: 4010, action: CLIENT_ACTIONS.fix },
+  /**
+   * More frames than maxMessagesPerSecond (with its burst): the frame is dropped (error); a
+   * connection that keeps on is closed. Back off as for 4008.
+   */
+  rate_limited: { code: 4029, action: CLIENT_ACTIONS.backoffMax },
   /** No message from the client for 2 × heartbeatMs. */
   heartbeat_timeout: { code: 4011, action: CLIENT_ACTIONS.reconnect },
   /** The server is shutting down. */

@@ -31,6 +31,28 @@ export const LimitsSchema = z.strictObject({
   historySize: positiveInt(),
   /** Unsent bytes a connection may hold before it is closed with 4009. */
   maxBufferedBytes: positiveInt(),
+  /**
+   * Bytes of history kept per environment, beside `historySize`: the oldest events go first when
+   * either is passed. An event weighs what it takes to rebuild it (an update: its changed fields).
+   */
+  historyBytes: positiveInt(),
+  /** Frames a connection may send per second on average; past the burst each is dropped with 4029. */
+  maxMessagesPerSecond: positiveInt(),
+  /** Frames a connection may send at once above its rate, before the first is dropped with 4029. */
+  maxMessageBurst: positiveInt(),
+  /** Presence memberships (presence subscriptions) one connection may hold; the next gets 4008. */
+  maxPresencePerConnection: positiveInt(),
+  /** Members of one presence room; the next join gets 4008. */
+  maxRoomMembers: positiveInt(),
+  /**
+   * Work one evaluation of a `where` against one record may take: one unit per term, plus one per
+   * character a `$contains` or `$startsWith` scans and per value an `$eq`/`$in` walks. Past it, 4000.
+   */
+  maxFilterWork: positiveInt(),
+  /** Work a connection's live filters may take per second (a bucket of one second's worth); past it, 4000. */
+  maxFilterWorkPerSecond: positiveInt(),
+  /** HTTP requests of one client being answered at once (streamed lists, queries); the next gets 429. */
+  maxConcurrentRequestsPerClient: positiveInt(),
 });
 
 /** All limits, as the server applies them. */

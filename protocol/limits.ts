@@ -18,6 +18,14 @@ export const LIMIT_DEFAULTS: Readonly<Limits> = Object.freeze({
   maxMessageBytes: 65_536,
   historySize: 10_000,
   maxBufferedBytes: 8_388_608,
+  historyBytes: 67_108_864,
+  maxMessagesPerSecond: 100,
+  maxMessageBurst: 200,
+  maxPresencePerConnection: 32,
+  maxRoomMembers: 200,
+  maxFilterWork: 20_000,
+  maxFilterWorkPerSecond: 1_000_000,
+  maxConcurrentRequestsPerClient: 64,
 });
 
 /** Fixed bounds that are part of the contract rather than configuration. */

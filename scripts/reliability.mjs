@@ -73,6 +73,19 @@ const COLUMNS = [
   ['crashes', (f) => f.crashes],
   ['s', (f) => f.seconds],
 ];
+/** Columns an area's table has only when one of its tests measured them (the hardening figures). */
+const OPTIONAL_COLUMNS = [
+  ['bystander p99 ms', (f) => f.bystanderP99Ms],
+  ['RSS MiB before → after', (f) => f.rssMiB && `${f.rssMiB.before} → ${f.rssMiB.after}`],
+  ['bytes sent', (f) => (f.bytesSent === undefined ? undefined : bytes(f.bytesSent))],
+];
+/** A byte count for people: 883 MiB, 1.2 KiB. */
+function bytes(n) {
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let i = 0;
+  for (; n >= 1024 && i < units.length - 1; i++) n /= 1024;
+  return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
+}
 const COUNTS = ['faults', 'badInputs', 'lost', 'duplicated', 'leaked', 'crashes'];
 /** Areas in the order of the issue's items; any other area follows, by name. */
 const AREA_ORDER = [
@@ -82,6 +95,7 @@ const AREA_ORDER = [
   'slow consumers',
   'isolation and auth',
   'browser safety',
+  'hardening',
 ];
 const rank = (area) => (AREA_ORDER.includes(area) ? AREA_ORDER.indexOf(area) : AREA_ORDER.length);
 
@@ -121,20 +135,26 @@ function report(figures, counts, failing, seconds) {
     lines.push(row([area, mine.length, ...sums]));
   }
   for (const area of areas) {
+    const mine = figures.filter((g) => g.area === area);
+    const columns = [
+      ...COLUMNS.slice(0, 1),
+      ...OPTIONAL_COLUMNS.filter(([, get]) => mine.some((f) => get(f) !== undefined)),
+      ...COLUMNS.slice(1),
+    ];
     lines.push(
       '',
       `## ${area[0].toUpperCase()}${area.slice(1)}`,
       '',
-      row(['test', ...COLUMNS.map(([name]) => name)]),
+      row(['test', ...columns.map(([name]) => name)]),
     );
     lines.push(
-      `|${Array(COLUMNS.length + 1)
+      `|${Array(columns.length + 1)
         .fill('---')
         .join('|')}|`,
     );
     const notes = [];
-    for (const f of figures.filter((g) => g.area === area)) {
-      lines.push(row([f.test, ...COLUMNS.map(([, get]) => get(f))]));
+    for (const f of mine) {
+      lines.push(row([f.test, ...columns.map(([, get]) => get(f) ?? '—')]));
       if (f.notes) notes.push(`- ${f.test}: ${f.notes}`);
     }
     if (notes.length) lines.push('', ...notes.map(cell));

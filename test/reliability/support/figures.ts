@@ -34,6 +34,12 @@ export const FigureSchema = z.strictObject({
   seconds: z.number().check(z.minimum(0)),
   /** The PRNG seed, to repeat the run (`RELIABILITY_SEED`). */
   seed: z.optional(z.int()),
+  /** Worst-case latency a well-behaved bystander saw while the test ran (its p99, ms). */
+  bystanderP99Ms: z.optional(z.number().check(z.minimum(0))),
+  /** The server's resident memory before the test's load and at its end (or peak), MiB. */
+  rssMiB: z.optional(z.strictObject({ before: z.number(), after: z.number() })),
+  /** Bytes the server sent to clients during the test. */
+  bytesSent: z.optional(count()),
   /** Anything else worth a line: memory, limits hit, resyncs. */
   notes: z.optional(z.string()),
 });
