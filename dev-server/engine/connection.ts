@@ -184,6 +184,11 @@ export class Connection implements SubscriptionOwner, Flushable, SocketHandle {
         `at most ${this.core.limits.maxSubscriptions} subscriptions per connection; unsubscribe one first`,
       );
     }
+    // Presence quotas before compiling: in a storm of joins, most are refused, and cheaply.
+    const target = parseChannel(spec.channel);
+    if (!('error' in target) && target.kind === 'presence') {
+      this.checkPresenceQuota(target.name, this.subs.get(spec.id));
+    }
     const sub = compileSubscription(spec, key, env, this);
     const channel = sub.channel;
 
@@ -196,8 +201,11 @@ export class Connection implements SubscriptionOwner, Flushable, SocketHandle {
     env.attach(sub);
 
     if (channel.kind === 'presence') {
-      const seq = env.join(channel.name, sub, sub.member());
-      const members = env.members(channel.name);
+      // The join is committed at the room's next flush: every later commit of the room, applied
+      // to `members`, makes the room (presence-room.ts). `seq` is the environment's, so each of
+      // them has a larger one.
+      const members = env.join(channel.name, sub);
+      const seq = env.seq;
       // Membership is state, not a stream: `since` never resumes it, and the answer says so.
       this.send(
         spec.since === undefined
@@ -253,12 +261,29 @@ export class Connection implements SubscriptionOwner, Flushable, SocketHandle {
     );
   }
 
+  /**
+   * Refuses (4008) a presence subscription past `maxPresencePerConnection` or `maxRoomMembers`,
+   * before anything changes; `replacing`, the live subscription of the same id, counts as gone.
+   */
+  private checkPresenceQuota(room: string, replacing: Subscription | undefined): void {
+    const max = this.core.limits.maxPresencePerConnection;
+    let held = 0;
+    for (const sub of this.subs.values()) if (sub.channel.kind === 'presence' && sub !== replacing) held++;
+    if (held >= max) {
+      throw new RequestError(
+        'quota_exceeded',
+        `at most ${max} presence subscriptions per connection (maxPresencePerConnection); unsubscribe one first`,
+      );
+    }
+    (this.env as Environment).checkJoin(room, replacing);
+  }
+
   /** Ends a subscription: out of the index, out of its room, its queued events dropped. */
   private drop(sub: Subscription): void {
     const env = this.env as Environment;
     this.subs.delete(sub.id);
     env.detach(sub);
-    if (sub.channel.kind === 'presence') env.leave(sub.channel.name, sub, sub.member());
+    if (sub.channel.kind === 'presence') env.leave(sub.channel.name, sub);
     this.queue.dropOf(sub.id);
   }
 

@@ -212,6 +212,7 @@ export class Engine implements EngineCore {
         (e, c) => {
           for (const listener of this.commitListeners) listener(e, c);
         },
+        { scheduler: this.scheduler, maxRoomMembers: this.limits.maxRoomMembers },
       );
       this.environments.set(id, env);
     }

@@ -14,15 +14,20 @@ import { ApiError } from './api-error.js';
 import type { Clock } from './clock.js';
 import { isoTime } from './clock.js';
 import type { Commit, RecordCommit } from './commit.js';
+import type { FlushScheduler } from './flush-scheduler.js';
 import { History } from './history.js';
 import { newRecordId } from './ids.js';
 import { applyMergePatch } from './merge-patch.js';
 import type { EnvironmentState } from './persisted-state.js';
+import { PresenceRoom, type RoomHost } from './presence-room.js';
 import type { SharedEvent } from './shared-event.js';
 import { EventParts, type Subscription } from './subscription.js';
 
 /** Called with every commit, after it took its seq and before fan-out (the journal's hook). */
 export type CommitListener = (environment: Environment, commit: Commit) => void;
+
+/** What presence rooms need of the engine: the flush timer they commit on, and their size limit. */
+export type PresenceOptions = { scheduler: FlushScheduler; maxRoomMembers: number };
 
 /** What a snapshot query asks for. */
 export type RecordQuery = {
@@ -51,7 +56,8 @@ export class Environment {
   private readonly records = new Map<string, Map<string, LiveRecord>>();
   /** Subscriptions by channel, then by `Subscription.shapeKey`. */
   private readonly index = new Map<string, Map<string, Set<Subscription>>>();
-  private readonly rooms = new Map<string, Map<number, Subscription>>();
+  private readonly rooms = new Map<string, PresenceRoom>();
+  private readonly roomHost: RoomHost;
   seq = 0;
   private outbox: Commit[] = [];
   private fanning = false;
@@ -64,9 +70,19 @@ export class Environment {
     public epoch: string,
     private readonly clock: Clock,
     private readonly onCommit: CommitListener,
+    presence: PresenceOptions,
   ) {
     this.history = new History(historySize);
     for (const object of objects) this.records.set(object, new Map());
+    this.roomHost = {
+      scheduler: presence.scheduler,
+      maxMembers: presence.maxRoomMembers,
+      commitPresence: (room, change, member, memberKey) =>
+        this.commit({ kind: 'presence', room, change, member, memberKey }),
+      forget: (room) => {
+        if (this.rooms.get(room.name) === room) this.rooms.delete(room.name);
+      },
+    };
   }
 
   /** Whether the object is configured. */
@@ -102,26 +118,24 @@ export class Environment {
     if (shapes.size === 0) this.index.delete(sub.spec.channel);
   }
 
-  /** Joins a presence room: commits the join, which the room's other members hear. */
-  join(room: string, sub: Subscription, member: Member): number {
+  /** Refuses (4008) a join past `maxRoomMembers`; `replacing` leaves first when it is in the room. */
+  checkJoin(room: string, replacing: Subscription | undefined): void {
+    this.rooms.get(room)?.checkJoin(replacing);
+  }
+
+  /**
+   * Joins a presence room. The join is committed at the room's next flush, with the other changes
+   * of its interval (presence-room.ts); returns the members the `subscribed` answer lists.
+   */
+  join(room: string, sub: Subscription): Member[] {
     let members = this.rooms.get(room);
-    if (!members) this.rooms.set(room, (members = new Map()));
-    members.set(sub.key, sub);
-    return this.commit({ kind: 'presence', room, change: 'join', member, memberKey: sub.key }).seq;
+    if (!members) this.rooms.set(room, (members = new PresenceRoom(room, this.roomHost)));
+    return members.join(sub);
   }
 
-  /** Leaves a presence room, if the subscription is in it. */
-  leave(room: string, sub: Subscription, member: Member): void {
-    const members = this.rooms.get(room);
-    if (!members?.delete(sub.key)) return;
-    if (members.size === 0) this.rooms.delete(room);
-    this.commit({ kind: 'presence', room, change: 'leave', member, memberKey: sub.key });
-  }
-
-  /** Everyone in a room, as `members` lists them. */
-  members(room: string): Member[] {
-    const members = this.rooms.get(room);
-    return members ? [...members.values()].map((s) => s.member()) : [];
+  /** Leaves a presence room, if the subscription is in it; committed at the room's next flush. */
+  leave(room: string, sub: Subscription): void {
+    this.rooms.get(room)?.leave(sub);
   }
 
   // ---- commits -------------------------------------------------------------------------------

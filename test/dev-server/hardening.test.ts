@@ -182,20 +182,23 @@ describe('a presence meta nested thousands of levels deep (server in a child pro
 
 describe('fan-out when a slow consumer is closed in the middle of it', () => {
   it('delivers the leave of the closed member after the join being fanned out, in seq order', async () => {
-    // Nothing flushes on a timer; a connection's 10th waiting event flushes all of them at once.
-    const server = await start({ maxBatchEvents: 10, flushIntervalMs: 60_000, maxBufferedBytes: 1024 });
+    // A connection's 10th waiting event flushes all of them at once; otherwise they wait 1 s, and
+    // a room commits its joins 1 s after the first one.
+    const server = await start({ maxBatchEvents: 10, flushIntervalMs: 1000, maxBufferedBytes: 1024 });
     const slow = await pool.connect(server, KEYS.acmeSecret);
     const member = await pool.connect(server, KEYS.acmeSecret);
     const joiner = await pool.connect(server, KEYS.acmeSecret);
     await slow.subscribe({ id: 'room', channel: 'presence:lobby' }); // first in the room's fan-out
     await slow.subscribe({ id: 'flood', channel: 'events:flood' });
-    await member.subscribe({ id: 'room', channel: 'presence:lobby' }); // slow: 1 event waiting
-    const pad = 'x'.repeat(900_000);
-    for (let i = 0; i < 8; i++) await publish(server, 'flood', pad); // slow: 9 waiting
+    await member.subscribe({ id: 'room', channel: 'presence:lobby' });
+    await member.waitForEvents(1, 'room', 5000); // both joins committed, and sent: nothing waits
 
-    // The join is slow's 10th event: fanning it out writes ~7 MB to slow at once, which passes
-    // maxBufferedBytes, so slow is closed (4009) and leaves the room while the join is fanned out.
+    // The joiner's join is committed 1 s from now, before slow's deadline for the flood below.
     const joined = await joiner.subscribe({ id: 'room', channel: 'presence:lobby' });
+    const pad = 'x'.repeat(900_000);
+    for (let i = 0; i < 9; i++) await publish(server, 'flood', pad); // slow: 9 waiting
+    // The join is slow's 10th event: fanning it out writes ~8 MB to slow at once, which passes
+    // maxBufferedBytes, so slow is closed (4009) and leaves the room while the join is fanned out.
     assert.equal((await slow.waitForClose(5000)).code, CODE.slow_consumer);
     await server.close(); // sends member the events still waiting for it, then 1001
     await member.waitForClose();
@@ -204,11 +207,12 @@ describe('fan-out when a slow consumer is closed in the middle of it', () => {
     assert.deepEqual(
       events.map((e) => ('member' in e ? [e.change, e.member.connectionId] : [])),
       [
+        ['join', welcomeOf(slow).connectionId],
         ['join', welcomeOf(joiner).connectionId],
         ['leave', welcomeOf(slow).connectionId],
       ],
     );
-    assert.equal(events[0]?.seq, joined.seq);
+    assert.ok((events[1]?.seq ?? 0) > joined.seq);
     assertIncreasing(events);
     assertIncreasing(joiner.events('room'));
     assert.deepEqual([...member.invalid, ...joiner.invalid], []);
@@ -268,6 +272,7 @@ describe('resume answers', () => {
     it(`presence: answers a subscribe with ${c.name} with resumed false and the members`, async () => {
       const other = await pool.connect(server, KEYS.acmeSecret);
       await other.subscribe({ id: 'p', channel: 'presence:resume-room', meta: { name: 'other' } });
+      await sleep(60); // the room commits the join at its flush (flushIntervalMs 20)
       const client = await pool.connect(server, KEYS.acmeSecret);
       const welcome = welcomeOf(client);
       const subscribed = await client.subscribe({

@@ -227,6 +227,7 @@ describe('isolation between clients and environments', () => {
       );
       members.set(env, client);
     }
+    await sleep(60); // each room commits its join at its flush (flushIntervalMs 20)
     // A second member in each room, one environment after the other.
     const seconds: RawClient[] = [];
     for (const env of ENVIRONMENTS) {
@@ -242,6 +243,8 @@ describe('isolation between clients and environments', () => {
       );
       seconds.push(second);
     }
+    // Each first member hears its room's join before the second leaves (or the two would cancel).
+    for (const env of ENVIRONMENTS) await (members.get(env) as RawClient).waitForEvents(1, 'p');
     for (const second of seconds) second.close();
     for (const env of ENVIRONMENTS) {
       const first = members.get(env) as RawClient;

@@ -30,6 +30,13 @@ function presenceEvent(event: LiveEvent | undefined): PresenceEvent {
   return event;
 }
 
+/**
+ * Waits until the room has committed the changes made so far: a room commits at its next flush,
+ * `flushIntervalMs` (20 ms here) after its first waiting change. The server runs in this process,
+ * so its flush timer, set earlier and due sooner, fires before this one.
+ */
+const committed = () => sleep(60);
+
 function isIsoTime(value: unknown): boolean {
   return typeof value === 'string' && new Date(value).toISOString() === value;
 }
@@ -220,6 +227,7 @@ describe('presence', () => {
     const b = await connect(KEYS.acmeSecret);
     const first = await a.subscribe({ id: 'p', channel: 'presence:lobby', meta: { name: 'Ada' } });
     assert.deepEqual(first.members, [{ connectionId: welcomeOf(a).connectionId, meta: { name: 'Ada' } }]);
+    await committed();
     const second = await b.subscribe({ id: 'p', channel: 'presence:lobby', meta: { name: 'Grace' } });
     assert.deepEqual(
       sortMembers(second.members ?? []),
@@ -235,12 +243,14 @@ describe('presence', () => {
     const b = await connect(KEYS.acmeSecret);
     const c = await connect(KEYS.acmeSecret);
     await a.subscribe({ id: 'pa', channel: 'presence:lobby', meta: { name: 'Ada' } });
+    await committed();
     const joined = await b.subscribe({ id: 'pb', channel: 'presence:lobby', meta: { name: 'Grace' } });
     const join = presenceEvent((await a.waitForEvents(1, 'pa'))[0]);
     assert.equal(join.channel, 'presence:lobby');
     assert.equal(join.change, 'join');
     assert.deepEqual(join.member, { connectionId: welcomeOf(b).connectionId, meta: { name: 'Grace' } });
-    assert.equal(join.seq, joined.seq);
+    // The join is committed at the room's flush, after the answer: its seq is the next one.
+    assert.equal(join.seq, joined.seq + 1);
     assert.ok(isIsoTime(join.timestamp));
 
     // c's join is the first thing b hears: nothing of its own join came before it.
@@ -256,7 +266,9 @@ describe('presence', () => {
     const a = await connect(KEYS.acmeSecret);
     const b = await connect(KEYS.acmeSecret);
     await a.subscribe({ id: 'p', channel: 'presence:lobby', meta: { name: 'Ada' } });
+    await committed();
     await b.subscribe({ id: 'p', channel: 'presence:lobby', meta: { name: 'Grace' } });
+    await a.waitForEvents(1, 'p'); // a join and a leave within one flush interval would cancel
     b.send({ type: 'unsubscribe', id: 'p' });
     await b.next('unsubscribed', (m) => m.id === 'p');
     const events = (await a.waitForEvents(2, 'p')).map(presenceEvent);
@@ -282,6 +294,7 @@ describe('presence', () => {
     const b = await connect(KEYS.acmeSecret);
     await a.subscribe({ id: 'p', channel: 'presence:lobby' });
     await b.subscribe({ id: 'p', channel: 'presence:lobby', meta: { n: 2 } });
+    await a.waitForEvents(1, 'p'); // a join and a leave within one flush interval would cancel
     b.close();
     const events = (await a.waitForEvents(2, 'p')).map(presenceEvent);
     assert.equal(events[1]?.change, 'leave');
@@ -320,6 +333,7 @@ describe('presence', () => {
       const a = await connect(KEYS.acmeSecret);
       const b = await connect(KEYS.acmeSecret);
       await a.subscribe({ id: 'p', channel: 'presence:lobby' });
+      await committed();
       const meta = { m: 'x'.repeat(size - '{"m":""}'.length) };
       assert.equal(JSON.stringify(meta).length, size);
       b.send({ type: 'subscribe', id: 'big', channel: 'presence:lobby', meta });
@@ -367,6 +381,7 @@ describe('publishable keys', () => {
     const joined = await visitor.subscribe({ id: 'p', channel: 'presence:landing', meta: { page: '/' } });
     assert.equal(joined.members?.length, 1);
     await staff.subscribe({ id: 'p', channel: 'presence:landing' });
+    await visitor.waitForEvents(1, 'p'); // the join is committed at the room's flush
     staff.send({ type: 'publish', channel: 'events:promo', data: 'sale' });
     await staff.next('published');
     const events = await visitor.waitForEvents(2);
