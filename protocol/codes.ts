@@ -32,7 +32,10 @@ export const CODES = {
   token_invalid: { code: 4002, action: CLIENT_ACTIONS.renewWithBackoff },
   /** The key may not read that object or channel, or may not publish (error). */
   scope_denied: { code: 4003, action: CLIENT_ACTIONS.stop },
-  /** More than maxConnectionsPerClient connections of one client (close), or more than maxSubscriptions on one connection (error). */
+  /**
+   * More than maxConnectionsPerClient connections of one client (close), or more than
+   * maxSubscriptions or maxPresencePerConnection on one connection, or maxRoomMembers in a room (error).
+   */
   quota_exceeded: { code: 4008, action: CLIENT_ACTIONS.backoffMax },
   /** The connection's unsent data passed maxBufferedBytes. */
   slow_consumer: { code: 4009, action: CLIENT_ACTIONS.reconnect },

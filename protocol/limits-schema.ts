@@ -40,9 +40,20 @@ export const LimitsSchema = z.strictObject({
   maxMessagesPerSecond: positiveInt(),
   /** Frames a connection may send at once above its rate, before the first is dropped with 4029. */
   maxMessageBurst: positiveInt(),
-  /** Presence memberships (presence subscriptions) one connection may hold; the next gets 4008. */
+  /**
+   * Presence memberships (presence subscriptions, in any rooms) one connection may hold; the next
+   * gets 4008 and changes nothing (replacing one with the same id does not count twice). The tabs
+   * of one browser share one connection, each tab's members riding on it: the default, 32, is
+   * more tabs of one site, each showing a room, than anyone keeps open.
+   */
   maxPresencePerConnection: positiveInt(),
-  /** Members of one presence room; the next join gets 4008. */
+  /**
+   * Members of one presence room; a join past it gets 4008 naming the room, and nothing is
+   * committed for it. A client has at most `maxConnectionsPerClient` (100) connections, so the
+   * default, 200, is every one of them with two tabs in the room. It bounds what filling a room
+   * sends: each member is told of every other once (a `members` entry or a join event), at most
+   * maxRoomMembers² × (meta + about 200 bytes): 48 MB at 200 members with 1 KiB metas.
+   */
   maxRoomMembers: positiveInt(),
   /**
    * Work one evaluation of a `where` against one record may take: one unit per term, plus one per
