@@ -23,8 +23,9 @@
  * are never committed (every member leaves with it, and presence never resumes).
  *
  * Why a leave followed by a join of the same identity cancels, but a join followed by a leave of
- * another member of the same identity does not: the joiner's list counts the leaving member, so
- * it needs that leave; in the other order the list already lacks the one that left.
+ * another member of the same identity does not: in the first order the joiner takes the place of
+ * the one that left, and its list (the committed room, that place included) is right as it is;
+ * in the second, its list counts the member that leaves after it, so it needs that leave.
  */
 import type { Member } from '../../protocol/index.js';
 import type { Flushable, FlushScheduler } from './flush-scheduler.js';
@@ -60,6 +61,8 @@ type Place = {
   key: number;
   /** Whether its join is committed. */
   committed: boolean;
+  /** While it waits in `changes`: the room's count of queued changes when it was queued. */
+  queued: number;
 };
 
 /** A presence room of one environment. */
@@ -74,16 +77,19 @@ export class PresenceRoom implements Flushable {
   private readonly vacated = new Map<string, Place[]>();
   /** Changes waiting for the flush, in order: places to announce, and vacated places to retract. */
   private readonly changes = new Set<Place>();
+  /** Changes queued so far. */
+  private queued = 0;
+  /**
+   * The flush running, over one or more turns: it commits the changes queued up to `upTo` (those
+   * queued since wait for the next interval, so that churn cannot keep a flush going), and is
+   * `committing` while one of its commits is fanned out.
+   */
+  private round: { upTo: number; committing: boolean } | undefined;
 
   constructor(
     readonly name: string,
     private readonly host: RoomHost,
   ) {}
-
-  /** Members in the room now. */
-  get size(): number {
-    return this.places.size;
-  }
 
   /** Refuses (4008) a join past `maxRoomMembers`; `replacing` leaves first when it is a member. */
   checkJoin(replacing: Subscription | undefined): void {
@@ -106,14 +112,13 @@ export class PresenceRoom implements Flushable {
       if (vacated?.length === 0) this.vacated.delete(identity);
       place.holder = sub;
       place.key = sub.key;
-      this.changes.delete(place);
+      this.changes.delete(place); // its leave is off
       this.places.set(sub, place);
       return this.committedMembers();
     }
-    const joining: Place = { member, identity, holder: sub, key: sub.key, committed: false };
+    const joining: Place = { member, identity, holder: sub, key: sub.key, committed: false, queued: 0 };
     this.places.set(sub, joining);
-    this.changes.add(joining);
-    this.schedule();
+    this.queue(joining);
     const members = this.committedMembers();
     members.push(member);
     return members;
@@ -133,49 +138,70 @@ export class PresenceRoom implements Flushable {
     const vacated = this.vacated.get(place.identity);
     if (vacated) vacated.push(place);
     else this.vacated.set(place.identity, [place]);
+    this.queue(place);
+  }
+
+  /**
+   * The flush interval passed: commits the changes waiting, at most `TURN_EVENTS` events' worth
+   * per turn of the event loop, the rest on the next turns (`FlushScheduler.soon`), so that a full
+   * room filling up at once does not hold everyone else's requests for its whole fan-out.
+   */
+  flushDue(): void {
+    this.scheduled = false;
+    this.round ??= { upTo: this.queued, committing: false };
+    const round = this.round;
+    let budget = Math.max(1, Math.floor(TURN_EVENTS / Math.max(1, this.places.size)));
+    round.committing = true;
+    try {
+      for (const place of this.changes) {
+        if (place.queued > round.upTo) continue; // for the next interval
+        if (budget-- === 0) {
+          this.scheduled = true;
+          this.host.scheduler.soon(this);
+          return;
+        }
+        this.commit(place);
+      }
+    } finally {
+      round.committing = false;
+    }
+    this.round = undefined;
+    if (this.changes.size > 0) this.schedule();
+    this.forgetIfIdle();
+  }
+
+  private commit(place: Place): void {
+    this.changes.delete(place);
+    const change = place.committed ? 'leave' : 'join';
+    // The room's state first: a member leaving during this commit's fan-out finds it current.
+    if (place.committed) {
+      this.committed.delete(place);
+      this.unvacate(place);
+    } else {
+      place.committed = true;
+      this.committed.add(place);
+    }
+    try {
+      this.host.commitPresence(this.name, change, place.member, place.key);
+    } catch (error) {
+      // A journal that cannot write, or a failing fan-out: this runs on a timer, and the
+      // server and the room's other changes must carry on.
+      console.error(`dev server: a presence ${change} in room "${this.name}" failed`, error);
+    }
+  }
+
+  /** Puts a change in line for the flush (at the end, when it was in line already). */
+  private queue(place: Place): void {
+    this.changes.delete(place);
+    // A change that a commit's own fan-out causes (a slow consumer closed) is part of its flush.
+    place.queued = this.round?.committing ? this.round.upTo : ++this.queued;
     this.changes.add(place);
     this.schedule();
   }
 
-  /**
-   * The flush interval passed: commits the waiting changes, at most `TURN_EVENTS` events' worth
-   * per turn of the event loop; the rest on the next turns (`FlushScheduler.soon`), so that a
-   * full room filling up at once does not hold everyone else's requests for its whole fan-out.
-   */
-  flushDue(): void {
-    this.scheduled = false;
-    let budget = Math.max(1, Math.floor(TURN_EVENTS / Math.max(1, this.places.size)));
-    // A commit's fan-out may close a connection (slow consumer) whose members leave: such a
-    // change joins the set while it is walked, and is committed in this same flush.
-    for (const place of this.changes) {
-      if (budget-- === 0) {
-        this.scheduled = true;
-        this.host.scheduler.soon(this);
-        return;
-      }
-      this.changes.delete(place);
-      const change = place.committed ? 'leave' : 'join';
-      // The room's state first: a member leaving during this commit's fan-out finds it current.
-      if (place.committed) {
-        this.committed.delete(place);
-        this.unvacate(place);
-      } else {
-        place.committed = true;
-        this.committed.add(place);
-      }
-      try {
-        this.host.commitPresence(this.name, change, place.member, place.key);
-      } catch (error) {
-        // A journal that cannot write, or a failing fan-out: this runs on a timer, and the
-        // server and the room's other changes must carry on.
-        console.error(`dev server: a presence ${change} in room "${this.name}" failed`, error);
-      }
-    }
-    this.forgetIfIdle();
-  }
-
+  /** Sets the flush deadline; a running flush sets it for what is left when it ends. */
   private schedule(): void {
-    if (this.scheduled) return;
+    if (this.scheduled || this.round) return;
     this.scheduled = true;
     this.host.scheduler.schedule(this);
   }

@@ -211,7 +211,7 @@ describe('presence storms', () => {
       const observerBytesBefore = observers.bytes;
 
       const churners = await Promise.all(
-        Array.from({ length: SIZE.churners }, () => PresenceSocket.open(url, VISITOR_KEY)),
+        Array.from({ length: SIZE.churners }, () => PresenceSocket.open(url, VISITOR_KEY, { keep: false })),
       );
       const churnStart = Date.now();
       let toggles = 0;

@@ -60,8 +60,8 @@ export class PresenceSocket {
     });
   }
 
-  /** Connects with `key` and waits for the welcome. */
-  static async open(url: string, key: string): Promise<PresenceSocket> {
+  /** Connects with `key` and waits for the welcome; `keep: false` keeps no frames (no `views()`). */
+  static async open(url: string, key: string, { keep = true } = {}): Promise<PresenceSocket> {
     const token = await getToken({ url }, key);
     const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/ws/events/object-records/?token=${token}`);
     ws.on('error', () => undefined); // a cut connection shows as its close
@@ -72,6 +72,7 @@ export class PresenceSocket {
       ws.once('close', (code) => reject(new Error(`closed (${code}) before the welcome`)));
     });
     const socket = new PresenceSocket(ws, welcome.connectionId, welcome.seq);
+    if (!keep) socket.kept = undefined;
     socket.bytes += JSON.stringify(welcome).length;
     return socket;
   }
