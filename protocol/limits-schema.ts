@@ -44,7 +44,9 @@ export const LimitsSchema = z.strictObject({
    * Presence memberships (presence subscriptions, in any rooms) one connection may hold; the next
    * gets 4008 and changes nothing (replacing one with the same id does not count twice). The tabs
    * of one browser share one connection, each tab's members riding on it: the default, 32, is
-   * more tabs of one site, each showing a room, than anyone keeps open.
+   * more tabs of one site, each showing a room, than anyone keeps open. With `maxRoomMembers` it
+   * bounds what one connection is sent when a room fills: 32 × 200 members' entries, about 7.4 MiB
+   * with 1 KiB metas, under `maxBufferedBytes`.
    */
   maxPresencePerConnection: positiveInt(),
   /**
