@@ -22,7 +22,6 @@ import type { EngineCore, KeyRecord, Refusal } from './engine-core.js';
 import { Environment, type CommitListener } from './environment.js';
 import { FlushScheduler } from './flush-scheduler.js';
 import { newConnectionId, newEpoch } from './ids.js';
-import type { Commit } from './commit.js';
 import type { PersistedState } from './persisted-state.js';
 import type { EngineSocket, SocketHandle } from './socket.js';
 import { TokenStore } from './tokens.js';
@@ -207,6 +206,7 @@ export class Engine implements EngineCore {
         name,
         this.config.objects,
         this.limits.historySize,
+        this.limits.historyBytes,
         newEpoch(this.clock.now()),
         this.clock,
         (e, c) => {
@@ -257,18 +257,12 @@ export class Engine implements EngineCore {
 
   // ---- persistence and shutdown --------------------------------------------------------------
 
-  /** Everything `--data` keeps: each environment's records, seq, epoch and history. */
+  /**
+   * Everything `--data` keeps: each environment's records, seq, epoch and history. A consistent
+   * view taken at once: it copies references only (records and commits are never mutated).
+   */
   exportState(): PersistedState {
-    return {
-      format: 'catalyst-dev-server-data',
-      version: 1,
-      environments: [...this.environments.values()].map((env) => env.exportState()),
-    };
-  }
-
-  /** Re-applies a journaled commit (crash recovery); commits already held are skipped. */
-  redo(client: string, environment: string, commit: Commit): boolean {
-    return this.environment(client, environment).redo(commit);
+    return { environments: [...this.environments.values()].map((env) => env.exportState()) };
   }
 
   /** Flushes queued events and closes every connection with 1001. */

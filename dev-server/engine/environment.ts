@@ -18,6 +18,7 @@ import { History } from './history.js';
 import { newRecordId } from './ids.js';
 import { applyMergePatch } from './merge-patch.js';
 import type { EnvironmentState } from './persisted-state.js';
+import { sizeOf } from './record-size.js';
 import type { SharedEvent } from './shared-event.js';
 import { EventParts, type Subscription } from './subscription.js';
 
@@ -34,14 +35,6 @@ export type RecordQuery = {
   maxChars?: number | undefined;
   project: (record: Record<string, unknown>) => Record<string, unknown>;
 };
-
-/** JSON length of each stored record, measured once: records are never mutated. */
-const jsonLength = new WeakMap<object, number>();
-function sizeOf(record: LiveRecord): number {
-  let size = jsonLength.get(record);
-  if (size === undefined) jsonLength.set(record, (size = JSON.stringify(record).length));
-  return size;
-}
 
 type CommitInput = Commit extends infer C ? (C extends Commit ? Omit<C, 'seq' | 'timestamp'> : never) : never;
 
@@ -61,11 +54,12 @@ export class Environment {
     readonly name: string,
     objects: readonly string[],
     historySize: number,
+    historyBytes: number,
     public epoch: string,
     private readonly clock: Clock,
     private readonly onCommit: CommitListener,
   ) {
-    this.history = new History(historySize);
+    this.history = new History(historySize, historyBytes);
     for (const object of objects) this.records.set(object, new Map());
   }
 
@@ -297,16 +291,6 @@ export class Environment {
       if (table) for (const record of list) table.set(record.id, record);
     }
     for (const commit of state.history) this.history.push(commit);
-  }
-
-  /** Re-applies a journaled commit after a crash; false when it does not follow the held seq. */
-  redo(commit: Commit): boolean {
-    if (commit.seq <= this.seq) return true; // the snapshot already holds it
-    if (commit.seq !== this.seq + 1) return false; // a gap: the journal does not follow the snapshot
-    this.seq = commit.seq;
-    this.history.push(commit);
-    if (commit.kind === 'record') applyRecordCommit(this.records.get(commit.object), commit);
-    return true;
   }
 
   /** Seeds records without committing events (config `records`). */

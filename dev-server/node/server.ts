@@ -14,7 +14,8 @@ import { demoConfig } from '../engine/demo-data.js';
 import { Engine } from '../engine/engine.js';
 import { corsHeaders, errorResponse, handleHttp } from '../engine/rest.js';
 import { startSimulation } from '../engine/simulator.js';
-import { DataFile, DataFileError, loadDataFile } from './data-file.js';
+import { DataFile } from './data-file.js';
+import { loadDataFile } from './data-file-loader.js';
 import { nodeClock } from './node-clock.js';
 import { streamSse } from './sse-transport.js';
 import { createStaticFiles } from './static-files.js';
@@ -64,16 +65,11 @@ export type DevServer = {
 export async function createDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const config: ResolvedConfig = resolveConfig(options.config ?? demoConfig(), options.limits);
   const staticFiles = options.staticDirs?.length ? createStaticFiles(options.staticDirs) : undefined;
-  const loaded = options.data ? loadDataFile(options.data) : undefined;
+  const loaded = options.data ? await loadDataFile(options.data) : undefined;
   const engine = new Engine(config, { clock: nodeClock, state: loaded?.state });
-  for (const line of loaded?.journal ?? []) {
-    if (!engine.redo(line.client, line.environment, line.commit)) {
-      throw new DataFileError(
-        `journal ${options.data}.journal skips from seq ${engine.environment(line.client, line.environment).seq} to ${line.commit.seq} in ${line.client}/${line.environment}`,
-      );
-    }
-  }
-  const dataFile = options.data ? new DataFile(options.data, engine) : undefined;
+  const dataFile = options.data
+    ? await DataFile.open(options.data, engine, loaded?.journalBytes ?? 0)
+    : undefined;
 
   let auditStream: WriteStream | NodeJS.WriteStream | undefined;
   if (options.audit) {
@@ -105,7 +101,7 @@ export async function createDevServer(options: DevServerOptions = {}): Promise<D
       (closing ??= (async () => {
         stopSimulation();
         engine.shutdown();
-        dataFile?.close();
+        await dataFile?.close();
         await new Promise<void>((resolve) => {
           http.close(() => resolve());
           // Give close frames a moment to leave, then drop what is left (SSE streams, idle keep-alive).
