@@ -18,7 +18,7 @@
 import * as z from 'zod/mini';
 import { isPlainObject, type LiveRecord } from '../../protocol/index.js';
 import { EventCommitSchema, PresenceCommitSchema, type Commit, type RecordCommit } from './commit.js';
-import { sizeOf } from './record-size.js';
+import { recordJsonLength } from './record-query.js';
 
 /**
  * A record as stored, taken as parsed: no copy, and every key kept (a schema that copies would
@@ -155,7 +155,7 @@ export function weigh(commit: Commit): number {
   if (commit.kind === 'record' && commit.operation !== 'update') {
     // The delta that leaves the record out, plus the record's own (cached) length.
     const lean = toDelta(commit, commit.operation === 'create' ? 'backward' : 'forward');
-    return JSON.stringify(lean).length + sizeOf(commit.record);
+    return JSON.stringify(lean).length + recordJsonLength(commit.record);
   }
   return JSON.stringify(toDelta(commit, 'forward')).length;
 }

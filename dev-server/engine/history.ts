@@ -63,6 +63,12 @@ export class History {
     return this.first !== 0 && since + 1 >= this.first && current <= this.last;
   }
 
+  /** The commit with this seq, if it is still held. */
+  at(seq: number): Commit | undefined {
+    if (this.first === 0 || seq < this.first || seq > this.last) return undefined;
+    return this.ring[seq % this.capacity];
+  }
+
   /** Visits the commits after `since`, oldest first. Call only when `covers(since, …)`. */
   forEachAfter(since: number, visit: (commit: Commit) => void): void {
     for (let seq = since + 1; seq <= this.last; seq++) {

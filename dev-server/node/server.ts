@@ -12,7 +12,7 @@ import type { AuditHook } from '../engine/audit-trail.js';
 import { resolveConfig, type ResolvedConfig } from '../engine/config.js';
 import { demoConfig } from '../engine/demo-data.js';
 import { Engine } from '../engine/engine.js';
-import { corsHeaders, errorResponse, handleHttp } from '../engine/rest.js';
+import { corsHeaders, errorResponse, handleHttp, type StreamedResponse } from '../engine/rest.js';
 import { startSimulation } from '../engine/simulator.js';
 import { DataFile } from './data-file.js';
 import { loadDataFile } from './data-file-loader.js';
@@ -145,18 +145,40 @@ function answer(engine: Engine, req: IncomingMessage, res: ServerResponse): void
     }
     chunks.push(chunk);
   });
-  req.on('end', () => {
+  req.on('end', async () => {
     if (refused) return;
     const headers: Record<string, string | undefined> = {};
     for (const [name, value] of Object.entries(req.headers))
       headers[name] = Array.isArray(value) ? value.join(', ') : value;
-    const result = handleHttp(engine, {
+    const result = await handleHttp(engine, {
       method: req.method ?? 'GET',
       url: req.url ?? '/',
       headers,
       body: chunks.length ? Buffer.concat(chunks).toString('utf8') : undefined,
     });
     if ('start' in result) streamSse(result, res);
+    else if ('chunks' in result) streamBody(result, res);
     else res.writeHead(result.status, result.headers).end(result.body);
   });
+}
+
+/** Writes a streamed answer as fast as the client reads it: the next piece is made on `drain`. */
+function streamBody(answer: StreamedResponse, res: ServerResponse): void {
+  res.writeHead(answer.status, answer.headers);
+  res.once('close', answer.done);
+  const pump = (): void => {
+    for (;;) {
+      if (res.destroyed) return;
+      const piece = answer.chunks.next();
+      if (piece.done) {
+        res.end(answer.done);
+        return;
+      }
+      if (!res.write(piece.value)) {
+        res.once('drain', pump);
+        return;
+      }
+    }
+  };
+  pump();
 }
