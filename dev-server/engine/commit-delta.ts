@@ -78,22 +78,30 @@ export type RecordTables = Map<string, Map<string, LiveRecord>>;
 /** The persisted form of a commit, read in `direction`. */
 export function toDelta(commit: Commit, direction: DeltaDirection): CommitDelta {
   if (commit.kind !== 'record') return commit;
-  const { seq, timestamp, object, record, correlationId } = commit;
-  const envelope = { kind: 'record' as const, seq, timestamp, object, id: record.id };
-  const tail = correlationId === undefined ? {} : { correlationId };
-  if (commit.operation === 'update') {
+  const { seq, timestamp, object, record, operation } = commit;
+  // Built key by key rather than spread: this runs once per commit (history's weight, the journal).
+  let delta: CommitDelta;
+  if (operation === 'update') {
     const changedFields = commit.changedFields ?? [];
-    return {
-      ...envelope,
-      operation: 'update',
+    const after = pick(record, changedFields);
+    const before = pick(commit.oldRecord ?? record, changedFields);
+    delta = {
+      kind: 'record',
+      seq,
+      timestamp,
+      object,
+      id: record.id,
+      operation,
       changedFields,
-      after: pick(record, changedFields),
-      before: pick(commit.oldRecord ?? record, changedFields),
-      ...tail,
+      after,
+      before,
     };
+  } else {
+    delta = { kind: 'record', seq, timestamp, object, id: record.id, operation };
+    if ((operation === 'create') === (direction === 'forward')) delta.record = record;
   }
-  const carries = (commit.operation === 'create') === (direction === 'forward');
-  return { ...envelope, operation: commit.operation, ...(carries ? { record } : {}), ...tail };
+  if (commit.correlationId !== undefined) delta.correlationId = commit.correlationId;
+  return delta;
 }
 
 /**
@@ -182,7 +190,12 @@ function withFields(
 
 /** Sets an own property, even one named `__proto__` (assignment would reach the prototype). */
 function define(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  // defineProperty costs far more than assignment; only `__proto__` needs it.
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    target[key] = value;
+  }
 }
 
 function tableOf(tables: RecordTables, object: string): Map<string, LiveRecord> {
