@@ -104,7 +104,7 @@ describe('REST lists nobody reads', () => {
         refused.push(res.status);
       }
     }
-    await sleep(500); // the server writes what the sockets take, then waits
+    await sleep(2000); // the server writes what the sockets take, then waits; the bystander polls on
     const rssHeld = residentMemory(pid)?.rss ?? NaN;
     // Stopped before the lists are read: parsing them here would hold this process, not the server.
     await probe.stop();
