@@ -240,7 +240,7 @@ export class Engine implements EngineCore {
         (e, c) => {
           for (const listener of this.commitListeners) listener(e, c);
         },
-        { scheduler: this.scheduler, maxRoomMembers: this.limits.maxRoomMembers },
+        { scheduler: this.scheduler, work: this.work, maxRoomMembers: this.limits.maxRoomMembers },
       );
       this.environments.set(id, env);
     }

@@ -18,12 +18,13 @@ import { PresenceRoom, type RoomHost } from './presence-room.js';
 import { recordJsonLength } from './record-query.js';
 import type { SharedEvent } from './shared-event.js';
 import { EventParts, type Subscription } from './subscription.js';
+import type { WorkQueue } from './work-queue.js';
 
 /** Called with every commit, after it took its seq and before fan-out (the journal's hook). */
 export type CommitListener = (environment: Environment, commit: Commit) => void;
 
-/** What presence rooms need of the engine: the flush timer they commit on, and their size limit. */
-export type PresenceOptions = { scheduler: FlushScheduler; maxRoomMembers: number };
+/** What presence rooms need of the engine: the timer and the work queue they commit on, their size limit. */
+export type PresenceOptions = { scheduler: FlushScheduler; work: WorkQueue; maxRoomMembers: number };
 
 type CommitInput = Commit extends infer C ? (C extends Commit ? Omit<C, 'seq' | 'timestamp'> : never) : never;
 
@@ -54,6 +55,7 @@ export class Environment {
     for (const object of objects) this.records.set(object, new Map());
     this.roomHost = {
       scheduler: presence.scheduler,
+      work: presence.work,
       maxMembers: presence.maxRoomMembers,
       commitPresence: (room, change, member, memberKey) =>
         this.commit({ kind: 'presence', room, change, member, memberKey }),
@@ -96,9 +98,9 @@ export class Environment {
     if (shapes.size === 0) this.index.delete(sub.spec.channel);
   }
 
-  /** Refuses (4008) a join past `maxRoomMembers`; `replacing` leaves first when it is in the room. */
-  checkJoin(room: string, replacing: Subscription | undefined): void {
-    this.rooms.get(room)?.checkJoin(replacing);
+  /** Why a join would pass `maxRoomMembers` (4008), or undefined; `replacing` leaves first. */
+  joinRefusal(room: string, replacing: Subscription | undefined): string | undefined {
+    return this.rooms.get(room)?.joinRefusal(replacing);
   }
 
   /**

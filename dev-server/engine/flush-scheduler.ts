@@ -16,9 +16,6 @@ export class FlushScheduler {
   private queue: { target: Flushable; generation: number; due: number }[] = [];
   private head = 0;
   private timer: unknown = undefined;
-  /** Targets to flush on the next turn (`soon`), with their own timer. */
-  private next: { target: Flushable; generation: number }[] = [];
-  private nextTimer: unknown = undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -32,24 +29,12 @@ export class FlushScheduler {
     if (this.timer === undefined) this.arm();
   }
 
-  /**
-   * Flushes `target` on the next turn of the event loop, after the I/O waiting: for a room that
-   * has more to commit than one turn should take. An earlier deadline of it goes stale.
-   */
-  soon(target: Flushable): void {
-    this.next.push({ target, generation: ++target.flushGeneration });
-    this.nextTimer ??= this.clock.setTimeout(() => this.fireNext(), 0);
-  }
-
-  /** Stops the timers (shutdown). */
+  /** Stops the timer (shutdown). */
   stop(): void {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    if (this.nextTimer !== undefined) this.clock.clearTimeout(this.nextTimer);
     this.timer = undefined;
-    this.nextTimer = undefined;
     this.queue = [];
     this.head = 0;
-    this.next = [];
   }
 
   private arm(): void {
@@ -60,13 +45,6 @@ export class FlushScheduler {
       return;
     }
     this.timer = this.clock.setTimeout(() => this.fire(), Math.max(0, next.due - this.clock.now()));
-  }
-
-  private fireNext(): void {
-    this.nextTimer = undefined;
-    const due = this.next;
-    this.next = [];
-    for (const entry of due) if (entry.target.flushGeneration === entry.generation) entry.target.flushDue();
   }
 
   private fire(): void {

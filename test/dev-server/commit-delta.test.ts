@@ -19,6 +19,7 @@ import {
 import type { Commit } from '../../dev-server/engine/commit.js';
 import { Environment } from '../../dev-server/engine/environment.js';
 import { FlushScheduler } from '../../dev-server/engine/flush-scheduler.js';
+import { WorkQueue } from '../../dev-server/engine/work-queue.js';
 import { Random } from '../reliability/support/seeded-random.js';
 
 const OBJECTS = ['orders', 'products'];
@@ -34,6 +35,7 @@ function environment(): Environment {
   const clock = steppingClock();
   return new Environment('c', 'e', OBJECTS, 1_000_000, Number.POSITIVE_INFINITY, 'epoch', clock, () => {}, {
     scheduler: new FlushScheduler(clock, 0),
+    work: new WorkQueue(clock),
     maxRoomMembers: 1,
   });
 }
