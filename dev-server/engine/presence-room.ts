@@ -83,8 +83,8 @@ export class PresenceRoom implements Flushable, SlicedJob {
   private queued = 0;
   /**
    * The flush running, over one or more turns: it commits the changes queued up to `upTo` (those
-   * queued since wait for the next interval, so that churn cannot keep a flush going), and is
-   * `committing` while one of its commits is fanned out.
+   * queued since, a member that left and came back among them, wait for the next interval, so
+   * that churn cannot keep a flush going), and is `committing` while one of its commits is fanned out.
    */
   private round: { upTo: number; committing: boolean } | undefined;
 
