@@ -26,6 +26,8 @@ import type { EngineSocket, FrameInfo, SocketHandle, Transport } from './socket.
 import { checkStoredValue } from './stored-value.js';
 import { compileSubscription } from './compile-subscription.js';
 import { EventQueue } from './event-queue.js';
+import { FrameBudget } from './frame-budget.js';
+import { MessageTally } from './message-tally.js';
 import { PendingBatch } from './pending-batch.js';
 import { RequestError } from './request-error.js';
 import type { SharedEvent } from './shared-event.js';
@@ -40,7 +42,16 @@ const CLOSE_REASONS: Partial<Record<CodeName, string>> = {
   going_away: 'server shutting down',
   policy_violation: 'too many bad frames',
   message_too_big: 'frame over maxMessageBytes',
+  rate_limited: `frames kept coming over maxMessagesPerSecond: more than maxMessageBurst dropped within ${PROTOCOL_BOUNDS.rateLimitWindowMs / 1000} s`,
 };
+
+/**
+ * The `id` of a dropped frame, read without parsing it: only when the frame starts the way
+ * clients write one (`{"type":"subscribe","id":"s1",…}`, as `JSON.stringify` orders them), so
+ * the id is surely the message's own. Anchored and linear; other frames get a 4029 without id.
+ */
+const LEADING_ID =
+  /\s*\{\s*"type"\s*:\s*"(?:subscribe|unsubscribe|publish)"\s*,\s*"id"\s*:\s*"([^"\\]{1,64})"/y;
 
 const PING: FrameInfo = { type: 'ping' };
 
@@ -56,6 +67,8 @@ export class Connection implements SubscriptionOwner, Flushable, SocketHandle {
   private state: 'authenticating' | 'open' | 'closed' = 'authenticating';
   private lastSeen: number;
   private badFrames: number[] | undefined;
+  private readonly budget: FrameBudget;
+  private readonly tally = new MessageTally();
   /**
    * One timer per connection, armed for the earliest of its deadlines: the auth frame's while
    * authenticating; then the next ping, the session's end and (WebSocket) the silence limit.
@@ -72,6 +85,16 @@ export class Connection implements SubscriptionOwner, Flushable, SocketHandle {
     readonly transport: Transport,
   ) {
     this.lastSeen = core.clock.now();
+    this.budget = new FrameBudget(
+      core.limits.maxMessagesPerSecond,
+      core.limits.maxMessageBurst,
+      this.lastSeen,
+    );
+  }
+
+  /** Whether the connection has ended (its socket may still be closing). */
+  get ended(): boolean {
+    return this.state === 'closed';
   }
 
   /** The client this connection belongs to, once authenticated. */
@@ -100,7 +123,13 @@ export class Connection implements SubscriptionOwner, Flushable, SocketHandle {
   /** A text frame from the client. */
   receive(text: string): void {
     if (this.state === 'closed') return;
-    this.lastSeen = this.core.clock.now();
+    const now = this.core.clock.now();
+    this.lastSeen = now;
+    // First, before anything reads the frame: past the limit a frame costs next to nothing.
+    if (!this.budget.take(now)) {
+      this.rateLimited(text, now);
+      return;
+    }
     if (byteLengthOver(text, this.core.limits.maxMessageBytes)) {
       this.close('message_too_big');
       return;
@@ -120,7 +149,7 @@ export class Connection implements SubscriptionOwner, Flushable, SocketHandle {
       else this.authenticate(message.token);
       return;
     }
-    this.audit('message', { messageType: message.type });
+    this.countMessage(message.type, now);
     this.handle(message);
   }
 
@@ -129,10 +158,14 @@ export class Connection implements SubscriptionOwner, Flushable, SocketHandle {
     this.close('message_too_big');
   }
 
-  /** The transport saw the socket close (client went away, or after our own close). */
+  /**
+   * The transport saw the socket close (client went away, or after our own close). Only now
+   * does the connection stop counting toward its client's quota: a socket the server closed
+   * still holds its buffers until it is gone.
+   */
   closed(code?: number): void {
-    if (this.state === 'closed') return;
-    this.teardown({ by: 'client', code });
+    if (this.state !== 'closed') this.teardown({ by: 'client', code });
+    this.core.closed(this);
   }
 
   private handle(message: ClientMessage): void {
@@ -393,6 +426,9 @@ export class Connection implements SubscriptionOwner, Flushable, SocketHandle {
     if (this.state === 'open') {
       due = Math.min(due, this.nextPing);
       if (this.transport === 'websocket') due = Math.min(due, this.lastSeen + 2 * limits.heartbeatMs);
+      if (this.tally.startedAt !== undefined) {
+        due = Math.min(due, this.tally.startedAt + PROTOCOL_BOUNDS.messageAuditIntervalMs);
+      }
     }
     if (this.timer !== undefined) clock.clearTimeout(this.timer);
     this.timer = clock.setTimeout(this.onTimer, Math.max(0, due - clock.now()));
@@ -406,6 +442,9 @@ export class Connection implements SubscriptionOwner, Flushable, SocketHandle {
     if (this.state === 'authenticating') {
       if (now >= this.deadline) this.refuse('token_invalid', 'no auth frame within 5 s');
     } else if (this.state === 'open') {
+      const tallied = this.tally.startedAt;
+      if (tallied !== undefined && now >= tallied + PROTOCOL_BOUNDS.messageAuditIntervalMs)
+        this.auditMessages();
       if (now >= this.deadline) this.close('token_expired', 'session reached sessionTtlMs');
       else if (this.transport === 'websocket' && now - this.lastSeen >= 2 * limits.heartbeatMs) {
         this.close('heartbeat_timeout'); // silent for 2 × heartbeatMs
@@ -426,6 +465,37 @@ export class Connection implements SubscriptionOwner, Flushable, SocketHandle {
       return;
     }
     this.sendError('bad_request', error, id, Array.isArray(issues) && issues.length ? issues : undefined);
+  }
+
+  /**
+   * A frame past `maxMessagesPerSecond` and its burst: dropped unread and answered with 4029
+   * (with the frame's id when `LEADING_ID` finds one); a connection that keeps on is closed.
+   */
+  private rateLimited(text: string, now: number): void {
+    this.countMessage(undefined, now);
+    if (this.budget.dropped(now)) {
+      this.close('rate_limited');
+      return;
+    }
+    LEADING_ID.lastIndex = 0;
+    const { maxMessagesPerSecond, maxMessageBurst } = this.core.limits;
+    this.sendError(
+      'rate_limited',
+      `frame dropped: over maxMessagesPerSecond (${maxMessagesPerSecond} a second, bursts of maxMessageBurst ${maxMessageBurst}); slow down`,
+      LEADING_ID.exec(text)?.[1],
+    );
+  }
+
+  /** Counts a frame for the coalesced `message` audit (nothing when no one listens). */
+  private countMessage(type: ClientMessage['type'] | undefined, now: number): void {
+    if (this.state !== 'open' || !this.core.audit.wants('message')) return;
+    if (this.tally.count(type, now)) this.armTimer(); // the interval's end is a deadline now
+  }
+
+  /** Emits the `message` record of the interval so far, if anything was counted. */
+  private auditMessages(): void {
+    const details = this.tally.take();
+    if (details) this.audit('message', details);
   }
 
   /** Refuses authentication: closes with the code, auditing `auth.denied`. */
@@ -457,7 +527,7 @@ export class Connection implements SubscriptionOwner, Flushable, SocketHandle {
     this.timer = undefined;
     if (wasOpen) {
       for (const sub of [...this.subs.values()]) this.drop(sub);
-      this.core.closed(this);
+      this.auditMessages();
       this.audit('disconnect', { by: how.by, code: how.code });
     }
     this.queue.take();

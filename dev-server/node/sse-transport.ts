@@ -6,6 +6,9 @@ import type { ServerResponse } from 'node:http';
 import type { SseResponse } from '../engine/rest.js';
 import { formatSseClose, formatSseFrame } from '../engine/sse-format.js';
 
+/** How long a closed stream's last bytes may take to leave before its socket is cut (as on WebSocket). */
+const CLOSE_GRACE_MS = 1000;
+
 /** Streams an admitted SSE answer on a Node response. */
 export function streamSse(answer: SseResponse, res: ServerResponse): void {
   res.writeHead(answer.status, answer.headers);
@@ -20,6 +23,11 @@ export function streamSse(answer: SseResponse, res: ServerResponse): void {
       if (ended) return;
       ended = true;
       res.end(formatSseClose(code, reason));
+      // A client that does not read (4009) would hold the socket and its buffered megabytes for
+      // as long as it likes: cut it. Its 'close' then frees the connection's place in the quota.
+      setTimeout(() => {
+        if (!res.writableFinished) res.destroy();
+      }, CLOSE_GRACE_MS).unref();
     },
     get bufferedAmount() {
       return res.writableLength;
