@@ -27,6 +27,7 @@ import { checkStoredValue } from './stored-value.js';
 import { compileSubscription } from './compile-subscription.js';
 import { EventQueue } from './event-queue.js';
 import { FrameBudget } from './frame-budget.js';
+import { topLevelId } from './frame-id.js';
 import { MessageTally } from './message-tally.js';
 import { PendingBatch } from './pending-batch.js';
 import { RequestError } from './request-error.js';
@@ -44,14 +45,6 @@ const CLOSE_REASONS: Partial<Record<CodeName, string>> = {
   message_too_big: 'frame over maxMessageBytes',
   rate_limited: `frames kept coming over maxMessagesPerSecond: more than maxMessageBurst dropped within ${PROTOCOL_BOUNDS.rateLimitWindowMs / 1000} s`,
 };
-
-/**
- * The `id` of a dropped frame, read without parsing it: only when the frame starts the way
- * clients write one (`{"type":"subscribe","id":"s1",…}`, as `JSON.stringify` orders them), so
- * the id is surely the message's own. Anchored and linear; other frames get a 4029 without id.
- */
-const LEADING_ID =
-  /\s*\{\s*"type"\s*:\s*"(?:subscribe|unsubscribe|publish)"\s*,\s*"id"\s*:\s*"([^"\\]{1,64})"/y;
 
 const PING: FrameInfo = { type: 'ping' };
 
@@ -469,7 +462,7 @@ export class Connection implements SubscriptionOwner, Flushable, SocketHandle {
 
   /**
    * A frame past `maxMessagesPerSecond` and its burst: dropped unread and answered with 4029
-   * (with the frame's id when `LEADING_ID` finds one); a connection that keeps on is closed.
+   * (with the frame's `id` when `topLevelId` can tell it); a connection that keeps on is closed.
    */
   private rateLimited(text: string, now: number): void {
     this.countMessage(undefined, now);
@@ -477,12 +470,11 @@ export class Connection implements SubscriptionOwner, Flushable, SocketHandle {
       this.close('rate_limited');
       return;
     }
-    LEADING_ID.lastIndex = 0;
     const { maxMessagesPerSecond, maxMessageBurst } = this.core.limits;
     this.sendError(
       'rate_limited',
       `frame dropped: over maxMessagesPerSecond (${maxMessagesPerSecond} a second, bursts of maxMessageBurst ${maxMessageBurst}); slow down`,
-      LEADING_ID.exec(text)?.[1],
+      topLevelId(text),
     );
   }
 
