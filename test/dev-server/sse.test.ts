@@ -210,7 +210,13 @@ describe('SSE stream', () => {
     assert.equal(events[0]?.channel, 'records:products');
   });
 
-  const badRequests: { title: string; subscriptions?: string; since?: string; details: boolean }[] = [
+  const badRequests: {
+    title: string;
+    subscriptions?: string;
+    since?: string;
+    epoch?: string;
+    details: boolean;
+  }[] = [
     { title: 'subscriptions that are not JSON', subscriptions: '[{"id":', details: false },
     {
       title: 'subscriptions that are not an array',
@@ -225,18 +231,38 @@ describe('SSE stream', () => {
     },
     { title: 'a negative since', subscriptions: '[]', since: '-1', details: false },
     { title: 'a since that is not a number', subscriptions: '[]', since: 'latest', details: false },
+    { title: 'an empty since (not 0)', subscriptions: '[]', since: '', details: false },
+    { title: 'a since in hexadecimal', subscriptions: '[]', since: '0x10', details: false },
+    {
+      title: 'a since past the safe integers',
+      subscriptions: '[]',
+      since: '9007199254740993',
+      details: false,
+    },
+    { title: 'an empty epoch', subscriptions: '[]', since: '1', epoch: '', details: false },
+    { title: 'an epoch over 128 characters', subscriptions: '[]', epoch: 'e'.repeat(129), details: false },
   ];
-  for (const { title, subscriptions, since, details } of badRequests) {
-    it(`answers 400 bad_request to ${title}, before the stream`, async () => {
+  for (const { title, subscriptions, since, epoch, details } of badRequests) {
+    it(`answers 400 bad_request to ${title}, before the stream, and spends the token`, async () => {
+      const token = await getToken(server, KEYS.acmeSecret);
       const answer = await openSse(server, {
-        token: await getToken(server, KEYS.acmeSecret),
+        token,
         ...(subscriptions === undefined ? {} : { subscriptions }),
         ...(since === undefined ? {} : { since }),
+        ...(epoch === undefined ? {} : { epoch }),
       });
       refusal(answer, 400, 'bad_request');
       if (details) assert.ok(Array.isArray(ErrorBodySchema.parse(answer.body).error.details));
+      // A token is spent by its first use, successful or not (section 3).
+      refusal(await openSse(server, { token }), 401, 'token_invalid');
     });
   }
+
+  it('names the problem of an empty since', async () => {
+    const answer = await openSse(server, { token: await getToken(server, KEYS.acmeSecret), since: '' });
+    refusal(answer, 400, 'bad_request');
+    assert.match(ErrorBodySchema.parse(answer.body).error.message, /since is empty/);
+  });
 
   it('refuses a stream from an origin not allowed with 403, and answers an allowed one with CORS', async () => {
     refusal(
