@@ -9,10 +9,16 @@ import { formatSseClose, formatSseFrame } from '../engine/sse-format.js';
 /** How long a closed stream's last bytes may take to leave before its socket is cut (as on WebSocket). */
 const CLOSE_GRACE_MS = 1000;
 
-/** Streams an admitted SSE answer on a Node response. */
+/**
+ * Streams an admitted SSE answer on a Node response. The connection is over when its socket is:
+ * a server close ends the response and then the socket (a client reconnects with a new request
+ * anyway), and cuts it after `CLOSE_GRACE_MS` if the client does not read — an unread stream
+ * (4009) would otherwise hold its socket and buffered megabytes for as long as the client likes.
+ */
 export function streamSse(answer: SseResponse, res: ServerResponse): void {
   res.writeHead(answer.status, answer.headers);
   res.flushHeaders();
+  const socket = res.socket;
   let ended = false;
   const handle = answer.start({
     send(frame, info) {
@@ -22,19 +28,17 @@ export function streamSse(answer: SseResponse, res: ServerResponse): void {
     close(code, reason) {
       if (ended) return;
       ended = true;
-      res.end(formatSseClose(code, reason));
-      // A client that does not read (4009) would hold the socket and its buffered megabytes for
-      // as long as it likes: cut it. Its 'close' then frees the connection's place in the quota.
-      setTimeout(() => {
-        if (!res.writableFinished) res.destroy();
-      }, CLOSE_GRACE_MS).unref();
+      res.end(formatSseClose(code, reason), () => socket?.end());
+      setTimeout(() => socket?.destroy(), CLOSE_GRACE_MS).unref();
     },
     get bufferedAmount() {
       return res.writableLength;
     },
   });
-  res.on('close', () => {
+  const gone = () => {
     ended = true;
     handle.closed();
-  });
+  };
+  if (!socket || socket.destroyed) queueMicrotask(gone);
+  else socket.once('close', gone);
 }

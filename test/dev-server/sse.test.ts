@@ -13,7 +13,8 @@ import {
 } from '../../protocol/index.js';
 import { RawClient, getToken, rest, sleep } from '../support/raw-client.js';
 import { connectSse, openSse, type SseAnswer, type SseStream } from '../support/sse-client.js';
-import { KEYS, startTestServer, type TestServer } from '../support/test-server.js';
+import { KEYS, connectionCount, startTestServer, type TestServer } from '../support/test-server.js';
+import { UnreadStream } from '../support/unread-stream.js';
 
 /** Streams and clients a test opened; closed after it. */
 const open: { streams: SseStream[]; clients: RawClient[] } = { streams: [], clients: [] };
@@ -339,6 +340,49 @@ describe('SSE tokens', () => {
 });
 
 describe('SSE limits and lifetime', () => {
+  it('ends the socket of a stream closed with 4009 within a second when its client does not read, and counts it toward the quota until then', async () => {
+    const server = await startTestServer({
+      limits: { maxBufferedBytes: 256 * 1024, maxConnectionsPerClient: 1, historySize: 10 },
+    });
+    const suspended: number[] = [];
+    server.on('session.suspended', (r) => {
+      if (r.details.code === 4009) suspended.push(Date.now());
+    });
+    try {
+      const subscriptions = encodeURIComponent(JSON.stringify([{ id: 'f', channel: 'events:flood' }]));
+      const token = await getToken(server, KEYS.acmeSecret);
+      const stream = await UnreadStream.open(
+        server.url,
+        `/sse/events/object-records/?token=${token}&subscriptions=${subscriptions}`,
+      );
+      for (let i = 0; i < 200 && (await connectionCount(server)) === 0; i++) await sleep(5);
+      const pad = 'x'.repeat(64 * 1024);
+      for (let i = 0; i < 1000 && suspended.length === 0; i++) {
+        await rest(server, 'POST', '/api/events/flood', { key: KEYS.acmeSecret, body: { pad } });
+      }
+      assert.equal(suspended.length, 1, 'closed with 4009');
+      // Closed by the server, but its socket is still there: it still counts.
+      assert.equal(await connectionCount(server), 1);
+      refusal(
+        await openSse(server, { token: await getToken(server, KEYS.acmeSecret) }),
+        429,
+        'quota_exceeded',
+      );
+
+      for (let i = 0; i < 400 && (await connectionCount(server)) > 0; i++) await sleep(5);
+      const goneAfter = Date.now() - (suspended[0] as number);
+      assert.equal(await connectionCount(server), 0);
+      assert.ok(goneAfter < 1500, `the socket was ended ${goneAfter} ms after the close`);
+      streamOf(await openSse(server, { token: await getToken(server, KEYS.acmeSecret) }));
+
+      // Reading again, the client finds its socket ended: it closes as soon as the backlog is read.
+      stream.resume();
+      assert.ok(await stream.waitForClose(2000), 'the server ended the socket');
+    } finally {
+      await server.close();
+    }
+  });
+
   it('sends a ":" comment every heartbeatMs, and never closes a stream for client silence', async () => {
     const server = await startTestServer({ limits: { heartbeatMs: 40 } });
     try {
