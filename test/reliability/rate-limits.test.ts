@@ -92,7 +92,8 @@ describe('rate limits', () => {
       attacker.client.send(frame(sent++));
       if (sent % 100 === 0) await new Promise((resolve) => setImmediate(resolve));
     }
-    const close = await attacker.client.waitForClose(30_000);
+    // Recorded either way: without a limit the storm is never closed.
+    const close = await attacker.client.waitForClose(10_000).catch(() => undefined);
     const stormMs = performance.now() - stormStart;
     await sleep(300);
     await ticker.stop();
@@ -129,11 +130,11 @@ describe('rate limits', () => {
       seconds: secondsSince(started),
       bystanderP99Ms: round1(percentile(latencies, 99)),
       notes:
-        `closed with ${close.code} after ${Math.round(stormMs)} ms and ${sent} frames sent; ${subscribed} re-subscribes read, ${limited} answered 4029, the rest unread; ` +
+        `closed with ${close?.code ?? 'nothing'} after ${Math.round(stormMs)} ms and ${sent} frames sent; ${subscribed} re-subscribes read, ${limited} answered 4029, the rest unread; ` +
         `seq moved by ${stormSeq} (the issue: 10 400 for 5 200); a reader from before the storm resumed: ${resumed.resumed}`,
     });
 
-    assert.equal(close.code, CODE.rate_limited);
+    assert.equal(close?.code, CODE.rate_limited);
     assert.ok(limited <= BURST, `${limited} 4029 answers: at most a burst`);
     assert.ok(subscribed <= allowed, `${subscribed} re-subscribes read (at most ${allowed})`);
     assert.ok(stormSeq <= 2 * allowed + 2, `seq moved by ${stormSeq}`);
