@@ -11,12 +11,13 @@ const CLOSE_GRACE_MS = 1000;
 
 /**
  * Streams an admitted SSE answer on a Node response. The connection is over when its socket is:
- * a server close ends the response and then the socket (a client reconnects with a new request
- * anyway), and cuts it after `CLOSE_GRACE_MS` if the client does not read — an unread stream
- * (4009) would otherwise hold its socket and buffered megabytes for as long as the client likes.
+ * the stream's socket ends with it (`connection: close`, so a client never reuses it for another
+ * request while it closes; a client reconnects with a new request anyway), and a server close
+ * cuts it after `CLOSE_GRACE_MS` if the client does not read — an unread stream (4009) would
+ * otherwise hold its socket and buffered megabytes for as long as the client likes.
  */
 export function streamSse(answer: SseResponse, res: ServerResponse): void {
-  res.writeHead(answer.status, answer.headers);
+  res.writeHead(answer.status, { ...answer.headers, connection: 'close' });
   res.flushHeaders();
   const socket = res.socket;
   let ended = false;
@@ -28,7 +29,7 @@ export function streamSse(answer: SseResponse, res: ServerResponse): void {
     close(code, reason) {
       if (ended) return;
       ended = true;
-      res.end(formatSseClose(code, reason), () => socket?.end());
+      res.end(formatSseClose(code, reason));
       setTimeout(() => socket?.destroy(), CLOSE_GRACE_MS).unref();
     },
     get bufferedAmount() {

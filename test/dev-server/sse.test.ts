@@ -341,8 +341,9 @@ describe('SSE tokens', () => {
 
 describe('SSE limits and lifetime', () => {
   it('ends the socket of a stream closed with 4009 within a second when its client does not read, and counts it toward the quota until then', async () => {
+    // 8 MiB: more than the kernel's socket buffers take, so the server still holds data at the close.
     const server = await startTestServer({
-      limits: { maxBufferedBytes: 256 * 1024, maxConnectionsPerClient: 1, historySize: 10 },
+      limits: { maxBufferedBytes: 8 * 1024 * 1024, maxConnectionsPerClient: 1, historySize: 10 },
     });
     const suspended: number[] = [];
     server.on('session.suspended', (r) => {
