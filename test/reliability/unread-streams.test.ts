@@ -13,11 +13,11 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { AuditRecordSchema, type AuditRecord } from '../../protocol/index.js';
 import { CliProcess, tempDir, writeJson } from '../support/cli-process.js';
-import { getToken, sleep } from '../support/raw-client.js';
-import { connectionCount } from '../support/test-server.js';
+import { getToken, rest, sleep } from '../support/raw-client.js';
+import { KEYS, connectionCount, startTestServer } from '../support/test-server.js';
 import { UnreadStream } from '../support/unread-stream.js';
 import { recordFigures, secondsSince } from './support/figures.js';
-import { mib } from './support/memory-probe.js';
+import { liveBytes, mib } from './support/memory-probe.js';
 import { percentile } from './support/percentile.js';
 import { sampleMemory } from './support/process-memory.js';
 import { SCALE, scaled } from './support/scale.js';
@@ -32,8 +32,9 @@ const GRACE_MS = 1000;
 const SLACK_MS = 1000;
 
 const SIZE = scaled({
-  short: { streams: 5, maxBufferedBytes: 1 * MiB, floodBytes: 32 * 1024, bystanders: 2 },
-  full: { streams: 20, maxBufferedBytes: 8 * MiB, floodBytes: 64 * 1024, bystanders: 5 }, // 8 MiB: the default
+  short: { streams: 5, maxBufferedBytes: 1 * MiB, floodBytes: 32 * 1024, bystanders: 2, rounds: 2 },
+  // 8 MiB: the default.
+  full: { streams: 20, maxBufferedBytes: 8 * MiB, floodBytes: 64 * 1024, bystanders: 5, rounds: 3 },
 });
 
 /** The audit records the CLI has written to standard output so far. */
@@ -201,4 +202,67 @@ describe('SSE streams that are never read', () => {
       assert.ok(percentile(latencies, 99) < 500, `bystander p99 ${round1(percentile(latencies, 99))} ms`);
     },
   );
+  it('gives back what unread streams held once their sockets are cut: live memory is flat round after round', async () => {
+    const started = Date.now();
+    const server = await startTestServer({
+      limits: {
+        maxBufferedBytes: 8 * MiB,
+        historySize: 100,
+        flushIntervalMs: 0,
+        maxConnectionsPerClient: 1000,
+      },
+    });
+    cleanups.push(() => server.close());
+    let closed = 0;
+    server.on('session.suspended', (r) => {
+      if (r.details.code === 4009) closed++;
+    });
+    const subscriptions = encodeURIComponent(JSON.stringify([{ id: 'flood', channel: 'events:flood' }]));
+    const pad = { pad: 'x'.repeat(64 * 1024) };
+    const before = liveBytes();
+    const live: number[] = [];
+    for (let round = 0; round < SIZE.rounds; round++) {
+      const streams = await Promise.all(
+        Array.from({ length: SIZE.streams }, async () => {
+          const token = await getToken(server, KEYS.acmePublic);
+          return UnreadStream.open(
+            server.url,
+            `/sse/events/object-records/?token=${token}&subscriptions=${subscriptions}`,
+          );
+        }),
+      );
+      cleanups.push(() => streams.forEach((st) => st.destroy()));
+      for (let i = 0; i < 500 && (await connectionCount(server)) < SIZE.streams; i++) await sleep(10);
+      const target = closed + SIZE.streams;
+      const deadline = Date.now() + 60_000;
+      while (closed < target && Date.now() < deadline) {
+        await rest(server, 'POST', '/api/events/flood', { key: KEYS.acmeSecret, body: pad });
+      }
+      for (let i = 0; i < 500 && (await connectionCount(server)) > 0; i++) await sleep(10);
+      live.push(liveBytes());
+      for (const stream of streams) stream.destroy();
+    }
+    const held = SIZE.streams * 8 * MiB;
+    recordFigures({
+      area: 'hardening',
+      test: `${SIZE.rounds} rounds of ${SIZE.streams} unread SSE streams: memory kept`,
+      scale: SCALE,
+      load: `${SIZE.rounds} × ${SIZE.streams} SSE streams never read, each closed with 4009 at maxBufferedBytes 8 MiB`,
+      faults: closed,
+      badInputs: SIZE.rounds * SIZE.streams,
+      lost: 0,
+      duplicated: 0,
+      leaked: 0,
+      crashes: 0,
+      seconds: secondsSince(started),
+      notes: `live memory after full GCs: ${mib(before)} MiB before, ${live.map(mib).join(', ')} MiB after each round's sockets were cut (each round had ${mib(held)} MiB waiting for its readers)`,
+    });
+    assert.equal(closed, SIZE.rounds * SIZE.streams, 'every unread stream was closed with 4009');
+    for (const [i, bytes] of live.entries()) {
+      assert.ok(
+        bytes - before < 32 * MiB,
+        `after round ${i + 1} the server still holds ${mib(bytes - before)} MiB more than before`,
+      );
+    }
+  });
 });
