@@ -6,7 +6,7 @@
  */
 import { http, HttpResponse, type HttpHandler } from 'msw';
 import type { Engine } from '../dev-server/engine/engine.js';
-import { corsHeaders, errorResponse, handleHttp } from '../dev-server/engine/rest.js';
+import { corsHeaders, errorResponse, handleHttp, type StreamedResponse } from '../dev-server/engine/rest.js';
 import type { MockBaseUrl } from './mock-base-url.js';
 import type { MockFaults } from './mock-faults.js';
 import type { MockSockets } from './mock-sockets.js';
@@ -35,7 +35,7 @@ export function createHttpHandler(
         return new HttpResponse(refusal.body, { status: refusal.status, headers: refusal.headers });
       }
       const body = request.method === 'GET' || request.method === 'HEAD' ? '' : await request.text();
-      const answer = handleHttp(engine, {
+      const answer = await handleHttp(engine, {
         method: request.method,
         url,
         headers,
@@ -47,10 +47,29 @@ export function createHttpHandler(
           headers: answer.headers,
         });
       }
+      if ('chunks' in answer) {
+        return new HttpResponse(streamedBody(answer), { status: answer.status, headers: answer.headers });
+      }
       return new HttpResponse(answer.body === '' ? null : answer.body, {
         status: answer.status,
         headers: answer.headers,
       });
     },
   );
+}
+
+const utf8 = new TextEncoder();
+
+/** A streamed answer's body: each piece made when the page reads on. */
+function streamedBody(answer: StreamedResponse): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const piece = answer.chunks.next();
+      if (piece.done) {
+        controller.close();
+        answer.done();
+      } else controller.enqueue(utf8.encode(piece.value));
+    },
+    cancel: answer.done,
+  });
 }

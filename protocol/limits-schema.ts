@@ -46,12 +46,16 @@ export const LimitsSchema = z.strictObject({
   maxRoomMembers: positiveInt(),
   /**
    * Work one evaluation of a `where` against one record may take: one unit per term, plus one per
-   * character a `$contains` or `$startsWith` scans and per value an `$eq`/`$in` walks. Past it, 4000.
+   * character a `$contains` scans (per element of an array field). A where past it is refused, or
+   * its live subscription ended, with 4000.
    */
   maxFilterWork: positiveInt(),
-  /** Work a connection's live filters may take per second (a bucket of one second's worth); past it, 4000. */
+  /**
+   * Work a connection's live wheres may take per second, together (a bucket holding one second's
+   * worth); the subscription whose where finds it empty is ended with 4000.
+   */
   maxFilterWorkPerSecond: positiveInt(),
-  /** HTTP requests of one client being answered at once (streamed lists, queries); the next gets 429. */
+  /** Records lists of one client being matched or streamed at once; the next gets HTTP 429. */
   maxConcurrentRequestsPerClient: positiveInt(),
 });
 

@@ -57,3 +57,15 @@ export const PROTOCOL_BOUNDS = Object.freeze({
    */
   messageAuditIntervalMs: 10_000,
 });
+
+/**
+ * Fixed bounds only servers apply (kept apart from `PROTOCOL_BOUNDS`, which the browser bundle
+ * carries).
+ */
+export const SERVER_BOUNDS = Object.freeze({
+  /**
+   * Frames a connection may send while one of its subscriptions is being prepared (a long
+   * snapshot or replay, which answers them in order afterwards); past it each is dropped with 4029.
+   */
+  maxFramesWaiting: 100,
+});

@@ -43,6 +43,13 @@
  * `maxTerms` terms (every operator application, implicit `$eq` and `$and`/`$or`/`$not` included,
  * plus every element of an `$in`/`$nin` array).
  *
+ * Work (`compileMeteredWhere`, `evaluateWhere`): the server bounds what one evaluation may cost,
+ * in work rather than in terms, because a term's cost depends on the record: one unit per term
+ * (known when compiled) plus, as the evaluation runs, one per character a `$contains` scans in a
+ * string field and per element it compares in an array field (times the operand's JSON length
+ * for an object operand). Other operators cost at most their operand's length, which the frame
+ * bounds. An evaluation over its allowance stops at the search that would pass it.
+ *
  * Field paths follow `fieldPathError`: non-empty segments, at most 256 characters, and no
  * `__proto__`, `constructor` or `prototype`; records are read through own properties only. A value
  * of `undefined` (which JSON cannot carry, so only a JavaScript caller can pass it) is an error
@@ -238,13 +245,42 @@ function order(op: '$gt' | '$gte' | '$lt' | '$lte', operand: unknown): Test {
   return NEVER;
 }
 
+/** Thrown by a search that would take the evaluation past its allowance; caught by `evaluateWhere`. */
+class OverAllowance extends Error {}
+const OVER_ALLOWANCE = new OverAllowance('where evaluation over its allowance');
+
+/**
+ * Work the evaluation in progress has done beyond its terms, and may do. `evaluateWhere` sets
+ * them; outside one the limit is Infinity, so a where called directly (the predicate of
+ * `compileWhere`) is unmetered.
+ */
+let workSpent = 0;
+let workLimit = Infinity;
+
+/** Spends `units` of the evaluation's allowance before a search of that size. */
+function spendWork(units: number): void {
+  if ((workSpent += units) > workLimit) throw OVER_ALLOWANCE;
+}
+
 function contains(operand: unknown): Test {
   if (typeof operand === 'string') {
-    return (x) => (typeof x === 'string' || Array.isArray(x)) && x.includes(operand);
+    return (x) => {
+      if (typeof x !== 'string' && !Array.isArray(x)) return false;
+      spendWork(x.length);
+      return x.includes(operand);
+    };
   }
-  if (operand === null || typeof operand !== 'object') return (x) => Array.isArray(x) && x.includes(operand);
+  if (operand === null || typeof operand !== 'object') {
+    return (x) => {
+      if (!Array.isArray(x)) return false;
+      spendWork(x.length);
+      return x.includes(operand);
+    };
+  }
+  const weight = JSON.stringify(operand).length;
   return (x) => {
     if (!Array.isArray(x)) return false;
+    spendWork(x.length * weight);
     for (let i = 0; i < x.length; i++) if (deepEqual(x[i], operand)) return true;
     return false;
   };
@@ -399,8 +435,7 @@ function compileListWhere(list: readonly unknown[], budget: Budget): Test {
   );
 }
 
-function compileAny(where: unknown): Test {
-  const budget: Budget = { terms: 0 };
+function compileAny(where: unknown, budget: Budget = { terms: 0 }): Test {
   if (Array.isArray(where)) return compileListWhere(where, budget);
   if (isPlainObject(where)) return compileObjectWhere(where, [], 1, budget);
   return fail(
@@ -432,3 +467,52 @@ export function whereError(where: unknown): Issue | undefined {
 export function compileWhere(where: Where | undefined): (record: unknown) => boolean {
   return where === undefined ? ALWAYS : compileAny(where);
 }
+
+/** A where compiled for metered evaluation (`evaluateWhere`): its predicate and its term count. */
+export type MeteredWhere = {
+  readonly test: (record: unknown) => boolean;
+  /** Work every evaluation takes whatever the record: one unit per term. 0: no where. */
+  readonly terms: number;
+};
+
+/** A where that matches every record and costs nothing: no `where` given. */
+const EVERYTHING: MeteredWhere = Object.freeze({ test: ALWAYS, terms: 0 });
+
+/** Compiles a where for `evaluateWhere`, like `compileWhere` (same errors). */
+export function compileMeteredWhere(where: Where | undefined): MeteredWhere {
+  if (where === undefined) return EVERYTHING;
+  const budget: Budget = { terms: 0 };
+  const test = compileAny(where, budget);
+  return { test, terms: Math.max(1, budget.terms) };
+}
+
+/** What one metered evaluation did: its work, and whether it matched (undefined: over its allowance). */
+export type WhereEvaluation = { work: number; matched: boolean | undefined };
+
+/**
+ * Evaluates a metered where against a record with at most `allowance` units of work. The answer
+ * object is reused by every call (read it before the next): evaluation allocates nothing.
+ */
+export function evaluateWhere(where: MeteredWhere, record: unknown, allowance: number): WhereEvaluation {
+  const out = EVALUATION;
+  if (where.terms > allowance) {
+    out.work = allowance;
+    out.matched = undefined;
+    return out;
+  }
+  workSpent = 0;
+  workLimit = allowance - where.terms;
+  try {
+    out.matched = where.test(record);
+  } catch (error) {
+    if (error !== OVER_ALLOWANCE) throw error;
+    out.matched = undefined;
+  } finally {
+    out.work = where.terms + Math.min(workSpent, workLimit);
+    workSpent = 0;
+    workLimit = Infinity;
+  }
+  return out;
+}
+
+const EVALUATION: WhereEvaluation = { work: 0, matched: undefined };

@@ -7,12 +7,14 @@ import {
   CODE,
   PROTOCOL_BOUNDS,
   PROTOCOL_NAME,
+  SERVER_BOUNDS,
   codeName,
   parseChannel,
   parseClientMessage,
   type ClientMessage,
   type CodeName,
   type ServerMessage,
+  type SubscribedMessage,
   type SubscribeMessage,
   type SubscriptionSpec,
 } from '../../protocol/index.js';
@@ -20,6 +22,7 @@ import { ApiError } from './api-error.js';
 import { isoTime } from './clock.js';
 import type { EngineCore, KeyRecord } from './engine-core.js';
 import type { Environment } from './environment.js';
+import { LiveFilterBudget } from './filter-work.js';
 import type { Flushable } from './flush-scheduler.js';
 import { newConnectionId } from './ids.js';
 import type { EngineSocket, FrameInfo, SocketHandle, Transport } from './socket.js';
@@ -32,6 +35,7 @@ import { MessageTally } from './message-tally.js';
 import { PendingBatch } from './pending-batch.js';
 import { RequestError } from './request-error.js';
 import type { SharedEvent } from './shared-event.js';
+import { SubscribeJob, type SubscribeJobHost } from './subscribe-job.js';
 import type { Subscription, SubscriptionOwner } from './subscription.js';
 
 const CLOSE_REASONS: Partial<Record<CodeName, string>> = {
@@ -49,7 +53,7 @@ const CLOSE_REASONS: Partial<Record<CodeName, string>> = {
 const PING: FrameInfo = { type: 'ping' };
 
 /** One connection's state machine. Create through the engine. */
-export class Connection implements SubscriptionOwner, Flushable, SocketHandle {
+export class Connection implements SubscriptionOwner, SubscribeJobHost, Flushable, SocketHandle {
   readonly connectionId = newConnectionId();
   private key: KeyRecord | undefined;
   private env: Environment | undefined;
@@ -60,7 +64,7 @@ export class Connection implements SubscriptionOwner, Flushable, SocketHandle {
   private state: 'authenticating' | 'open' | 'closed' = 'authenticating';
   private lastSeen: number;
   private badFrames: number[] | undefined;
-  private readonly budget: FrameBudget;
+  private readonly frames: FrameBudget;
   private readonly tally = new MessageTally();
   /**
    * One timer per connection, armed for the earliest of its deadlines: the auth frame's while
@@ -71,6 +75,11 @@ export class Connection implements SubscriptionOwner, Flushable, SocketHandle {
   /** While authenticating, when the auth frame is due; once open, when the session ends. */
   private deadline = 0;
   private nextPing = 0;
+  /** The subscribe being prepared (a long snapshot or replay); frames wait in `held` meanwhile. */
+  private job: SubscribeJob | undefined;
+  private held: ClientMessage[] | undefined;
+  private releasing = false;
+  private budget: LiveFilterBudget | undefined;
 
   constructor(
     private readonly core: EngineCore,
@@ -78,7 +87,7 @@ export class Connection implements SubscriptionOwner, Flushable, SocketHandle {
     readonly transport: Transport,
   ) {
     this.lastSeen = core.clock.now();
-    this.budget = new FrameBudget(
+    this.frames = new FrameBudget(
       core.limits.maxMessagesPerSecond,
       core.limits.maxMessageBurst,
       this.lastSeen,
@@ -119,7 +128,7 @@ export class Connection implements SubscriptionOwner, Flushable, SocketHandle {
     const now = this.core.clock.now();
     this.lastSeen = now;
     // First, before anything reads the frame: past the limit a frame costs next to nothing.
-    if (!this.budget.take(now)) {
+    if (!this.frames.take(now)) {
       this.rateLimited(text, now);
       return;
     }
@@ -162,6 +171,10 @@ export class Connection implements SubscriptionOwner, Flushable, SocketHandle {
   }
 
   private handle(message: ClientMessage): void {
+    if (this.job !== undefined) {
+      this.hold(message);
+      return;
+    }
     try {
       switch (message.type) {
         case 'auth':
@@ -218,10 +231,9 @@ export class Connection implements SubscriptionOwner, Flushable, SocketHandle {
     // Audited before going live: a hook that writes is then covered by the snapshot or replay, not sent twice.
     this.audit('subscribe', { id: spec.id, channel: spec.channel });
     if (this.state !== 'open') return; // a hook closed the connection
-    this.subs.set(spec.id, sub);
-    env.attach(sub);
-
     if (channel.kind === 'presence') {
+      this.subs.set(spec.id, sub);
+      env.attach(sub);
       const seq = env.join(channel.name, sub, sub.member());
       const members = env.members(channel.name);
       // Membership is state, not a stream: `since` never resumes it, and the answer says so.
@@ -232,35 +244,80 @@ export class Connection implements SubscriptionOwner, Flushable, SocketHandle {
       );
       return;
     }
-    if (spec.since !== undefined) {
-      const sameEpoch = spec.epoch === undefined || spec.epoch === env.epoch;
-      if (sameEpoch && env.history.covers(spec.since, env.seq)) {
-        this.send({ type: 'subscribed', id: spec.id, seq: spec.since, resumed: true });
-        this.writeReplay(env.replay(sub, spec.since)); // at once, ahead of anything newer for it
-        this.audit('session.resumed', { id: spec.id, channel: spec.channel, since: spec.since });
-        return;
-      }
-    }
-    const answer: Extract<ServerMessage, { type: 'subscribed' }> = {
-      type: 'subscribed',
-      id: spec.id,
-      seq: env.seq,
-    };
-    if (spec.since !== undefined) answer.resumed = false;
-    if (spec.snapshot && sub.object !== undefined) {
-      const window = spec.snapshot === true ? {} : spec.snapshot;
-      const result = env.query(sub.object, {
-        match: sub.match,
-        recordId: sub.recordId,
-        sort: window.sort,
-        limit: window.limit,
-        maxChars: this.core.limits.maxBufferedBytes / 2, // leave room: the snapshot must not trip 4009
-        project: sub.project,
-      });
-      answer.snapshot = result.records as typeof answer.snapshot;
-      if (result.truncated) answer.truncated = true;
-    }
+    // A snapshot to match or history to replay: prepared in slices when long (subscribe-job.ts),
+    // the connection's later frames waiting in order; most finish in this turn.
+    this.job = new SubscribeJob(this, sub, env, {
+      maxFilterWork: this.core.limits.maxFilterWork,
+      maxSnapshotChars: this.core.limits.maxBufferedBytes / 2, // leave room: the snapshot must not trip 4009
+    });
+    this.core.work.start(this.job);
+  }
+
+  /** The subscribe job is done: answer, replay, and put the subscription live in this turn. */
+  goLive(sub: Subscription, answer: SubscribedMessage, replay: readonly SharedEvent[]): void {
+    this.job = undefined;
+    const env = this.env as Environment;
+    this.subs.set(sub.id, sub);
+    env.attach(sub);
     this.send(answer);
+    this.writeReplay(replay); // at once, ahead of anything newer for it
+    if (answer.resumed)
+      this.audit('session.resumed', { id: sub.id, channel: sub.spec.channel, since: answer.seq });
+    this.releaseHeld();
+  }
+
+  /** The subscribe job refused: the subscription does not go live. */
+  refuseSubscribe(sub: Subscription, name: CodeName, message: string): void {
+    this.job = undefined;
+    this.sendError(name, message, sub.id);
+    this.releaseHeld();
+  }
+
+  /** The subscribe job failed on a server bug: like a request that failed, this connection closes. */
+  jobFailed(error: unknown): void {
+    this.job = undefined;
+    console.error('dev server: preparing a subscription failed', error);
+    this.close('internal_error', 'the server failed on this request');
+  }
+
+  /** Keeps a frame that arrived while a subscription is prepared; too many are dropped with 4029. */
+  private hold(message: ClientMessage): void {
+    this.held ??= [];
+    if (this.held.length < SERVER_BOUNDS.maxFramesWaiting) {
+      this.held.push(message);
+      return;
+    }
+    this.sendError(
+      'rate_limited',
+      `at most ${SERVER_BOUNDS.maxFramesWaiting} frames wait while a subscription is prepared; this one was dropped`,
+      'id' in message ? message.id : undefined,
+    );
+  }
+
+  /** Answers the frames that waited, in order, until one of them starts another long job. */
+  private releaseHeld(): void {
+    if (this.releasing) return;
+    this.releasing = true;
+    try {
+      while (this.job === undefined && this.state === 'open' && this.held?.length) {
+        this.handle(this.held.shift() as ClientMessage);
+      }
+    } finally {
+      this.releasing = false;
+    }
+  }
+
+  /** Ends a live subscription whose where passed a work limit in the fan-out (filter-work.ts). */
+  endSubscription(sub: Subscription, message: string): void {
+    if (this.subs.get(sub.id) !== sub) return;
+    this.drop(sub);
+    this.sendError('bad_request', message, sub.id);
+  }
+
+  /** The live budget of this connection's wheres; made on first use (most connections filter little). */
+  get filterBudget(): LiveFilterBudget {
+    const { clock, limits } = this.core;
+    return (this.budget ??= new LiveFilterBudget(clock, limits.maxFilterWork, limits.maxFilterWorkPerSecond));
   }
 
   private publish(channelName: string, data: unknown, id: string | undefined): void {
@@ -466,7 +523,7 @@ export class Connection implements SubscriptionOwner, Flushable, SocketHandle {
    */
   private rateLimited(text: string, now: number): void {
     this.countMessage(undefined, now);
-    if (this.budget.dropped(now)) {
+    if (this.frames.dropped(now)) {
       this.close('rate_limited');
       return;
     }
@@ -515,6 +572,9 @@ export class Connection implements SubscriptionOwner, Flushable, SocketHandle {
   private teardown(how: { by: 'client' | 'server'; code?: number | undefined }): void {
     const wasOpen = this.state === 'open';
     this.state = 'closed';
+    this.job?.cancel();
+    this.job = undefined;
+    this.held = undefined;
     if (this.timer !== undefined) this.core.clock.clearTimeout(this.timer);
     this.timer = undefined;
     if (wasOpen) {

@@ -7,6 +7,7 @@ import type { Connection } from './connection.js';
 import type { Environment } from './environment.js';
 import type { FlushScheduler } from './flush-scheduler.js';
 import type { TokenRefusal } from './tokens.js';
+import type { WorkQueue } from './work-queue.js';
 
 /** A configured key, with the set of objects it may read (undefined: every object). */
 export type KeyRecord = KeyConfig & { readable: ReadonlySet<string> | undefined };
@@ -21,6 +22,8 @@ export interface EngineCore {
   readonly limits: Limits;
   readonly audit: AuditTrail;
   readonly scheduler: FlushScheduler;
+  /** Runs long snapshots, replays and REST lists in slices. */
+  readonly work: WorkQueue;
   /** Spends a token and checks the client's connection quota. */
   admit(token: string): { key: KeyRecord } | Refusal;
   /** The environment a key belongs to. */

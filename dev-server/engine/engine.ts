@@ -22,10 +22,10 @@ import type { EngineCore, KeyRecord, Refusal } from './engine-core.js';
 import { Environment, type CommitListener } from './environment.js';
 import { FlushScheduler } from './flush-scheduler.js';
 import { newConnectionId, newEpoch } from './ids.js';
-import type { Commit } from './commit.js';
 import type { PersistedState } from './persisted-state.js';
 import type { EngineSocket, SocketHandle } from './socket.js';
 import { TokenStore } from './tokens.js';
+import { WorkQueue } from './work-queue.js';
 
 /** How an engine is built. */
 export type EngineOptions = {
@@ -51,12 +51,14 @@ export class Engine implements EngineCore {
   readonly limits: Limits;
   readonly audit: AuditTrail;
   readonly scheduler: FlushScheduler;
+  readonly work: WorkQueue;
   readonly startedAt: number;
   private readonly keys = new Map<string, KeyRecord>();
   private readonly tokens: TokenStore<KeyRecord>;
   private readonly environments = new Map<string, Environment>();
   private readonly connections = new Set<Connection>();
   private readonly perClient = new Map<string, number>();
+  private readonly requestsInFlight = new Map<string, number>();
   private readonly commitListeners = new Set<CommitListener>();
   /** Set by `shutdown`: nothing new is accepted, so no commit can miss the final snapshot. */
   stopped = false;
@@ -69,6 +71,7 @@ export class Engine implements EngineCore {
     this.limits = config.limits;
     this.audit = new AuditTrail(this.clock);
     this.scheduler = new FlushScheduler(this.clock, this.limits.flushIntervalMs);
+    this.work = new WorkQueue(this.clock);
     this.tokens = new TokenStore(this.clock, this.limits.tokenTtlMs);
     this.startedAt = this.clock.now();
     for (const key of config.keys) {
@@ -155,6 +158,30 @@ export class Engine implements EngineCore {
     return result;
   }
 
+  /**
+   * Counts one request of `client` being answered (a records list, matched then streamed) toward
+   * `maxConcurrentRequestsPerClient`; throws 429 `quota_exceeded` past it. Returns the function
+   * that gives the slot back (once; later calls do nothing).
+   */
+  takeRequestSlot(client: string): () => void {
+    const open = this.requestsInFlight.get(client) ?? 0;
+    if (open >= this.limits.maxConcurrentRequestsPerClient) {
+      throw new ApiError(
+        'quota_exceeded',
+        `client "${client}" already has ${open} requests being answered (maxConcurrentRequestsPerClient); read or cancel one first`,
+      );
+    }
+    this.requestsInFlight.set(client, open + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.requestsInFlight.get(client) ?? 1) - 1;
+      if (left > 0) this.requestsInFlight.set(client, left);
+      else this.requestsInFlight.delete(client);
+    };
+  }
+
   /** Audits an SSE attempt refused before its stream started (WebSocket refusals audit themselves). */
   auditSseRefusal(refusal: Refusal): void {
     const subject = {
@@ -207,6 +234,7 @@ export class Engine implements EngineCore {
         name,
         this.config.objects,
         this.limits.historySize,
+        this.limits.historyBytes,
         newEpoch(this.clock.now()),
         this.clock,
         (e, c) => {
@@ -258,18 +286,12 @@ export class Engine implements EngineCore {
 
   // ---- persistence and shutdown --------------------------------------------------------------
 
-  /** Everything `--data` keeps: each environment's records, seq, epoch and history. */
+  /**
+   * Everything `--data` keeps: each environment's records, seq, epoch and history. A consistent
+   * view taken at once: it copies references only (records and commits are never mutated).
+   */
   exportState(): PersistedState {
-    return {
-      format: 'catalyst-dev-server-data',
-      version: 1,
-      environments: [...this.environments.values()].map((env) => env.exportState()),
-    };
-  }
-
-  /** Re-applies a journaled commit (crash recovery); commits already held are skipped. */
-  redo(client: string, environment: string, commit: Commit): boolean {
-    return this.environment(client, environment).redo(commit);
+    return { environments: [...this.environments.values()].map((env) => env.exportState()) };
   }
 
   /** Flushes queued events and closes every connection with 1001. */
@@ -277,5 +299,6 @@ export class Engine implements EngineCore {
     this.stopped = true;
     for (const connection of [...this.connections]) connection.close('going_away');
     this.scheduler.stop();
+    this.work.stop();
   }
 }

@@ -3,45 +3,22 @@
  * by channel, and its presence rooms. Everything a connection sees comes from exactly one of
  * these, which is how isolation between clients and environments holds.
  */
-import {
-  PROTOCOL_BOUNDS,
-  changedFields,
-  compileSort,
-  type LiveRecord,
-  type Member,
-} from '../../protocol/index.js';
+import { PROTOCOL_BOUNDS, changedFields, type LiveRecord, type Member } from '../../protocol/index.js';
 import { ApiError } from './api-error.js';
 import type { Clock } from './clock.js';
 import { isoTime } from './clock.js';
 import type { Commit, RecordCommit } from './commit.js';
+import { FilterWorkError } from './filter-work.js';
 import { History } from './history.js';
 import { newRecordId } from './ids.js';
 import { applyMergePatch } from './merge-patch.js';
 import type { EnvironmentState } from './persisted-state.js';
+import { recordJsonLength } from './record-query.js';
 import type { SharedEvent } from './shared-event.js';
 import { EventParts, type Subscription } from './subscription.js';
 
 /** Called with every commit, after it took its seq and before fan-out (the journal's hook). */
 export type CommitListener = (environment: Environment, commit: Commit) => void;
-
-/** What a snapshot query asks for. */
-export type RecordQuery = {
-  match: (record: unknown) => boolean;
-  recordId?: string | undefined;
-  sort?: readonly string[] | undefined;
-  limit?: number | undefined;
-  /** Stop (with `truncated`) before the records' JSON passes this many characters. */
-  maxChars?: number | undefined;
-  project: (record: Record<string, unknown>) => Record<string, unknown>;
-};
-
-/** JSON length of each stored record, measured once: records are never mutated. */
-const jsonLength = new WeakMap<object, number>();
-function sizeOf(record: LiveRecord): number {
-  let size = jsonLength.get(record);
-  if (size === undefined) jsonLength.set(record, (size = JSON.stringify(record).length));
-  return size;
-}
 
 type CommitInput = Commit extends infer C ? (C extends Commit ? Omit<C, 'seq' | 'timestamp'> : never) : never;
 
@@ -61,11 +38,12 @@ export class Environment {
     readonly name: string,
     objects: readonly string[],
     historySize: number,
+    historyBytes: number,
     public epoch: string,
     private readonly clock: Clock,
     private readonly onCommit: CommitListener,
   ) {
-    this.history = new History(historySize);
+    this.history = new History(historySize, historyBytes);
     for (const object of objects) this.records.set(object, new Map());
   }
 
@@ -161,58 +139,32 @@ export class Environment {
     }
   }
 
-  /** Offers a commit to each shape once, and its event to every subscription of that shape. */
+  /**
+   * Offers a commit to each shape once, and its event to every subscription of that shape. The
+   * first subscription of a shape pays for its where (filter-work.ts); one whose connection is
+   * over a work limit is ended, and the next of the shape decides instead.
+   */
   private deliver(shapes: Map<string, Set<Subscription>> | undefined, parts: EventParts): void {
     if (!shapes) return;
     for (const subs of shapes.values()) {
       let event: SharedEvent | null | undefined;
       for (const sub of subs) {
-        event ??= sub.eventFor(parts);
+        if (event === undefined) {
+          try {
+            event = sub.eventFor(parts);
+          } catch (error) {
+            if (!(error instanceof FilterWorkError)) throw error;
+            sub.owner.endSubscription(sub, error.message);
+            continue;
+          }
+        }
         if (event === null) break;
         sub.owner.enqueue(event);
       }
     }
   }
 
-  /** The events a subscription missed after `since`, oldest first. */
-  replay(sub: Subscription, since: number): SharedEvent[] {
-    const events: SharedEvent[] = [];
-    this.history.forEachAfter(since, (commit) => {
-      const event = sub.eventFor(new EventParts(commit));
-      if (event !== null) events.push(event);
-    });
-    return events;
-  }
-
   // ---- records -------------------------------------------------------------------------------
-
-  /** Records of an object that match a query, sorted and limited; `truncated` when more matched. */
-  query(object: string, q: RecordQuery): { records: Record<string, unknown>[]; truncated: boolean } {
-    const table = this.table(object);
-    let matched: LiveRecord[];
-    if (q.recordId !== undefined) {
-      const one = table.get(q.recordId);
-      matched = one && q.match(one) ? [one] : [];
-    } else {
-      matched = [];
-      for (const record of table.values()) if (q.match(record)) matched.push(record);
-    }
-    matched.sort(compileSort(q.sort));
-    const limit = Math.min(q.limit ?? PROTOCOL_BOUNDS.maxSnapshotRecords, PROTOCOL_BOUNDS.maxSnapshotRecords);
-    let count = Math.min(limit, matched.length);
-    if (q.maxChars !== undefined) {
-      let chars = 0;
-      for (let i = 0; i < count; i++) {
-        chars += sizeOf(matched[i] as LiveRecord);
-        if (chars > q.maxChars) {
-          count = Math.max(1, i); // always at least one record
-          break;
-        }
-      }
-    }
-    const truncated = matched.length > count;
-    return { records: (truncated ? matched.slice(0, count) : matched).map(q.project), truncated };
-  }
 
   /** Creates a record; `409` when the id exists. Stamps `createdAt` (unless given) and `updatedAt`. */
   create(object: string, input: Record<string, unknown>, correlationId?: string): LiveRecord {
@@ -244,7 +196,7 @@ export class Environment {
       throw new ApiError('bad_request', 'id cannot be changed by a patch');
     }
     const merged = applyMergePatch(old, patch) as LiveRecord;
-    if (sizeOf(merged) > PROTOCOL_BOUNDS.maxHttpBodyBytes) {
+    if (recordJsonLength(merged) > PROTOCOL_BOUNDS.maxHttpBodyBytes) {
       throw new ApiError(
         'payload_too_large',
         `the patched record would be over ${PROTOCOL_BOUNDS.maxHttpBodyBytes} bytes of JSON`,
@@ -304,16 +256,6 @@ export class Environment {
       if (table) for (const record of list) table.set(record.id, record);
     }
     for (const commit of state.history) this.history.push(commit);
-  }
-
-  /** Re-applies a journaled commit after a crash; false when it does not follow the held seq. */
-  redo(commit: Commit): boolean {
-    if (commit.seq <= this.seq) return true; // the snapshot already holds it
-    if (commit.seq !== this.seq + 1) return false; // a gap: the journal does not follow the snapshot
-    this.seq = commit.seq;
-    this.history.push(commit);
-    if (commit.kind === 'record') applyRecordCommit(this.records.get(commit.object), commit);
-    return true;
   }
 
   /** Seeds records without committing events (config `records`). */

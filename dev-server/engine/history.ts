@@ -1,28 +1,56 @@
 /**
- * The last `capacity` commits of one environment, in a ring indexed by `seq`. Because `seq` has
- * no gaps, the commit with seq `s` sits at `s % capacity`: lookups and appends are O(1).
+ * The last commits of one environment, in a ring indexed by `seq`, bounded by count (`capacity`,
+ * the `historySize` limit) and by bytes (`maxBytes`, the `historyBytes` limit): the oldest commits
+ * leave first when either is passed. Because `seq` has no gaps, the commit with seq `s` sits at
+ * `s % capacity`: lookups and appends are O(1). Each commit is weighed once, as it joins
+ * (`weigh`: about the JSON length of its persisted delta).
  */
 import type { Commit } from './commit.js';
+import { weigh } from './commit-delta.js';
 
 /** Bounded history of commits for resume with `since`. */
 export class History {
   private readonly ring: (Commit | undefined)[];
+  private readonly weights: Float64Array;
   private first = 0;
   private last = 0;
+  /** What the held commits weigh together. */
+  bytes = 0;
 
-  constructor(readonly capacity: number) {
+  constructor(
+    readonly capacity: number,
+    readonly maxBytes: number = Number.POSITIVE_INFINITY,
+  ) {
     this.ring = new Array<Commit | undefined>(capacity);
+    this.weights = new Float64Array(capacity);
   }
 
-  /** Appends the next commit; its seq must follow the last one. */
+  /**
+   * Appends the next commit; its seq must follow the last one. The newest commit is always kept,
+   * even alone over `maxBytes`, so a client one event behind can still resume.
+   */
   push(commit: Commit): void {
     if (this.last !== 0 && commit.seq !== this.last + 1) {
       throw new Error(`history: seq ${commit.seq} does not follow ${this.last}`);
     }
-    this.ring[commit.seq % this.capacity] = commit;
+    if (this.first !== 0 && commit.seq - this.first + 1 > this.capacity) this.dropOldest();
+    const slot = commit.seq % this.capacity;
+    const weight = weigh(commit);
+    this.ring[slot] = commit;
+    this.weights[slot] = weight;
+    this.bytes += weight;
     this.last = commit.seq;
     if (this.first === 0) this.first = commit.seq;
-    if (this.last - this.first + 1 > this.capacity) this.first = this.last - this.capacity + 1;
+    while (this.bytes > this.maxBytes && this.first < this.last) this.dropOldest();
+  }
+
+  /** Lets the oldest held commit go (its slot is cleared, so its records can be collected). */
+  private dropOldest(): void {
+    const slot = this.first % this.capacity;
+    this.bytes -= this.weights[slot] as number;
+    this.ring[slot] = undefined;
+    this.weights[slot] = 0;
+    this.first++;
   }
 
   /**
@@ -33,6 +61,12 @@ export class History {
     if (since > current) return false;
     if (since === current) return true;
     return this.first !== 0 && since + 1 >= this.first && current <= this.last;
+  }
+
+  /** The commit with this seq, if it is still held. */
+  at(seq: number): Commit | undefined {
+    if (this.first === 0 || seq < this.first || seq > this.last) return undefined;
+    return this.ring[seq % this.capacity];
   }
 
   /** Visits the commits after `since`, oldest first. Call only when `covers(since, …)`. */

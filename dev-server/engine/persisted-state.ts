@@ -1,12 +1,13 @@
 /**
- * The shape of what `--data` keeps: every environment's records, `seq`, `epoch` and history.
- * Validated on load, so a foreign or damaged file is refused with a reason instead of half-loaded.
+ * What `--data` keeps of each environment: its records, `seq`, `epoch` and history. This is the
+ * engine's side (`Engine.exportState`, `EngineOptions.state`); the file format, which writes history
+ * as deltas, is the Node shell's (`dev-server/node/data-file-format.ts`).
  */
 import * as z from 'zod/mini';
 import { RecordSchema } from '../../protocol/index.js';
 import { CommitSchema } from './commit.js';
 
-/** One environment's persisted state. */
+/** One environment's persisted state; `history` holds whole commits, oldest first. */
 export const EnvironmentStateSchema = z.strictObject({
   client: z.string(),
   environment: z.string(),
@@ -18,11 +19,15 @@ export const EnvironmentStateSchema = z.strictObject({
 /** One environment's persisted state. */
 export type EnvironmentState = z.infer<typeof EnvironmentStateSchema>;
 
-/** The whole data file. */
-export const PersistedStateSchema = z.strictObject({
+/** Every environment's persisted state. */
+export type PersistedState = { environments: EnvironmentState[] };
+
+/**
+ * A version-1 data file: the whole state as one JSON document. No longer written, still read, so
+ * that existing `--data` files load.
+ */
+export const PersistedStateV1Schema = z.strictObject({
   format: z.literal('catalyst-dev-server-data'),
   version: z.literal(1),
   environments: z.array(EnvironmentStateSchema),
 });
-/** The whole data file. */
-export type PersistedState = z.infer<typeof PersistedStateSchema>;

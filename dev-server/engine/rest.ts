@@ -11,19 +11,22 @@ import {
   SortSchema,
   SubscriptionSpecSchema,
   WhereSchema,
+  compileMeteredWhere,
   compileProjection,
-  compileWhere,
   describeIssues,
   parseSortList,
   toIssues,
   type ErrorBody,
   type HttpErrorName,
+  type LiveRecord,
   type SubscriptionSpec,
 } from '../../protocol/index.js';
 import { ApiError } from './api-error.js';
 import type { KeyRecord } from './engine-core.js';
 import type { Engine, SocketHandle } from './engine.js';
 import type { Environment } from './environment.js';
+import { FilterWorkError, JobMeter } from './filter-work.js';
+import { RecordQueryJob, type QueryResult } from './record-query.js';
 import type { EngineSocket } from './socket.js';
 import { checkStoredValue } from './stored-value.js';
 
@@ -39,6 +42,22 @@ export type HttpRequest = {
 /** A complete HTTP answer. */
 export type HttpResponse = { status: number; headers: Record<string, string>; body: string };
 
+/**
+ * An answer whose body is written as the client reads it (a records list): `chunks` yields its
+ * text in pieces, each made when the transport asks for it, so an answer nobody reads holds
+ * references, not text. The transport calls `done` once, when the body is written or the client
+ * went away: the request then stops counting toward `maxConcurrentRequestsPerClient`.
+ */
+export type StreamedResponse = {
+  status: number;
+  headers: Record<string, string>;
+  chunks: Iterator<string, undefined>;
+  done: () => void;
+};
+
+/** Any answer of `handleHttp`. */
+export type HttpAnswer = HttpResponse | StreamedResponse | SseResponse;
+
 /** An answer that opens a Server-Sent Events stream: send the headers, then call `start`. */
 export type SseResponse = {
   status: 200;
@@ -49,6 +68,8 @@ export type SseResponse = {
 const utf8 = new TextEncoder();
 /** A REST list stops (with `truncated`) before this much JSON: one answer, bounded memory. */
 const MAX_LIST_CHARS = 32 * 1024 * 1024;
+/** A streamed list body is made in pieces of about this many characters. */
+const CHUNK_CHARS = 64 * 1024;
 const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
 
 /** `limit` of a records list: an integer from 1 to the snapshot bound. */
@@ -57,8 +78,11 @@ const LimitParamSchema = z
   .int(LIMIT_MESSAGE)
   .check(z.minimum(1, LIMIT_MESSAGE), z.maximum(PROTOCOL_BOUNDS.maxSnapshotRecords, LIMIT_MESSAGE));
 
-/** Answers one HTTP request. Never throws for anything a client sends. */
-export function handleHttp(engine: Engine, req: HttpRequest): HttpResponse | SseResponse {
+/**
+ * Answers one HTTP request. Never rejects for anything a client sends. Most answers are ready in
+ * the same turn; a records list is matched in slices first (filter-work.ts), then streamed.
+ */
+export async function handleHttp(engine: Engine, req: HttpRequest): Promise<HttpAnswer> {
   const origin = req.headers.origin;
   if (!engine.originAllowed(origin)) {
     return errorResponse(new ApiError('forbidden', `origin ${origin} is not in allowedOrigins`), {});
@@ -78,7 +102,7 @@ export function handleHttp(engine: Engine, req: HttpRequest): HttpResponse | Sse
     };
   }
   try {
-    return route(engine, req, cors);
+    return await route(engine, req, cors);
   } catch (error) {
     if (error instanceof ApiError) return errorResponse(error, cors);
     console.error('dev server: unexpected error answering', req.method, req.url, error);
@@ -86,7 +110,11 @@ export function handleHttp(engine: Engine, req: HttpRequest): HttpResponse | Sse
   }
 }
 
-function route(engine: Engine, req: HttpRequest, cors: Record<string, string>): HttpResponse | SseResponse {
+function route(
+  engine: Engine,
+  req: HttpRequest,
+  cors: Record<string, string>,
+): HttpAnswer | Promise<HttpAnswer> {
   const url = new URL(req.url, 'http://localhost');
   const path = url.pathname;
   const json = (status: number, body: unknown) => ({
@@ -134,7 +162,7 @@ function route(engine: Engine, req: HttpRequest, cors: Record<string, string>): 
     if (id === undefined) {
       allow(req, 'GET', 'POST');
       if (req.method === 'POST') return json(201, env.create(object, readRecordBody(req), correlationId));
-      return json(200, listRecords(env, object, url.searchParams));
+      return listRecords(engine, key, env, object, url.searchParams, { ...cors, ...JSON_TYPE });
     }
     allow(req, 'GET', 'PATCH', 'DELETE');
     if (req.method === 'GET') {
@@ -149,11 +177,19 @@ function route(engine: Engine, req: HttpRequest, cors: Record<string, string>): 
   throw new ApiError('not_found', `no such endpoint: ${req.method} ${path}`);
 }
 
-function listRecords(
+/**
+ * `GET …/records`: the query runs as a sliced job (one where may not hold the event loop), then
+ * the answer is streamed, each record serialized as the client reads. The request counts toward
+ * its client's `maxConcurrentRequestsPerClient` until the body is written or the client goes.
+ */
+async function listRecords(
+  engine: Engine,
+  key: KeyRecord,
   env: Environment,
   object: string,
   params: URLSearchParams,
-): { records: Record<string, unknown>[]; truncated?: boolean } {
+  headers: Record<string, string>,
+): Promise<StreamedResponse> {
   const where = params.has('where')
     ? parseParam('where', WhereSchema, jsonParam('where', params.get('where') as string))
     : undefined;
@@ -167,14 +203,55 @@ function listRecords(
   const limit = params.has('limit')
     ? parseParam('limit', LimitParamSchema, Number(params.get('limit')))
     : undefined;
-  const result = env.query(object, {
-    match: compileWhere(where),
-    sort,
-    limit,
-    maxChars: MAX_LIST_CHARS,
-    project: compileProjection(fields),
+  const job = new RecordQueryJob(
+    env.table(object),
+    { where: compileMeteredWhere(where), sort, limit, maxChars: MAX_LIST_CHARS },
+    new JobMeter(engine.limits.maxFilterWork),
+  );
+  const release = engine.takeRequestSlot(key.client);
+  let result: QueryResult;
+  try {
+    result = await runSliced(engine, job);
+  } catch (error) {
+    release();
+    if (error instanceof FilterWorkError) throw new ApiError('bad_request', error.message);
+    throw error;
+  }
+  return { status: 200, headers, chunks: listBody(result, compileProjection(fields)), done: release };
+}
+
+/** Runs a query in slices between turns of the event loop. */
+function runSliced(engine: Engine, job: RecordQueryJob): Promise<QueryResult> {
+  return new Promise((resolve, reject) => {
+    engine.work.start({
+      step(units) {
+        try {
+          if (!job.step(units)) return false;
+          resolve(job.result());
+        } catch (error) {
+          reject(error);
+        }
+        return true;
+      },
+    });
   });
-  return result.truncated ? result : { records: result.records };
+}
+
+/** The JSON of a records list, `{"records":[…]}` (with `"truncated":true` when cut), in pieces. */
+function* listBody(
+  result: QueryResult,
+  project: (record: LiveRecord) => Record<string, unknown>,
+): Generator<string, undefined> {
+  let chunk = '{"records":[';
+  for (let i = 0; i < result.records.length; i++) {
+    chunk += `${i === 0 ? '' : ','}${JSON.stringify(project(result.records[i] as LiveRecord))}`;
+    if (chunk.length >= CHUNK_CHARS) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  yield `${chunk}]${result.truncated ? ',"truncated":true' : ''}}`;
+  return undefined;
 }
 
 function openSse(engine: Engine, params: URLSearchParams, cors: Record<string, string>): SseResponse {

@@ -8,23 +8,29 @@
 import {
   classifyChange,
   compileFieldFilter,
+  compileMeteredWhere,
   compileProjection,
-  compileWhere,
   deepEqual,
   normalizeOperation,
   type Change,
   type Channel,
   type Member,
+  type MeteredWhere,
   type Operation,
   type SubscriptionSpec,
 } from '../../protocol/index.js';
 import type { Commit, EventCommit, PresenceCommit, RecordCommit } from './commit.js';
+import type { FilterMeter } from './filter-work.js';
 import { SharedEvent } from './shared-event.js';
 
 /** Where a subscription's events go: its connection's queue. */
 export interface SubscriptionOwner {
   readonly connectionId: string;
+  /** What the live fan-out's evaluation of this connection's wheres may cost (filter-work.ts). */
+  readonly filterBudget: FilterMeter;
   enqueue(event: SharedEvent): void;
+  /** Ends a subscription whose where passed a work limit in the fan-out, telling the client why. */
+  endSubscription(sub: Subscription, message: string): void;
 }
 
 /** Serialized parts of one commit, shared by every subscription that receives it. */
@@ -108,7 +114,8 @@ export class Subscription {
   readonly idJson: string;
   /** Set for `records:<object>`; undefined for `records:*` and other kinds. */
   readonly object: string | undefined;
-  readonly match: (record: unknown) => boolean;
+  /** The where, compiled for metered evaluation (filter-work.ts). */
+  readonly where: MeteredWhere;
   readonly project: (record: Record<string, unknown>) => Record<string, unknown>;
   readonly filterChanged: ((changed: readonly string[]) => string[]) | undefined;
   /** Whether `fields` has a dotted path, so a changed top-level field may project unchanged. */
@@ -134,7 +141,7 @@ export class Subscription {
   ) {
     this.idJson = JSON.stringify(spec.id);
     this.object = channel.kind === 'records' && !channel.wildcard ? channel.name : undefined;
-    this.match = compileWhere(spec.filter?.where);
+    this.where = compileMeteredWhere(spec.filter?.where);
     this.project = compileProjection(spec.fields);
     this.filterChanged = compileFieldFilter(spec.fields);
     this.nestedFields = spec.fields?.some((path) => path.includes('.')) ?? false;
@@ -168,12 +175,15 @@ export class Subscription {
     return this.spec.id;
   }
 
-  /** The event this subscription gets for a commit, or null when it gets none. */
-  eventFor(parts: EventParts): SharedEvent | null {
+  /**
+   * The event this subscription gets for a commit, or null when it gets none. `meter` prices the
+   * where: the owner's live budget in the fan-out, a job's in a replay. Throws `FilterWorkError`.
+   */
+  eventFor(parts: EventParts, meter: FilterMeter = this.owner.filterBudget): SharedEvent | null {
     const commit = parts.commit;
     switch (commit.kind) {
       case 'record':
-        return this.recordEvent(commit, parts);
+        return this.recordEvent(commit, parts, meter);
       case 'event':
         return this.customEvent(commit, parts);
       case 'presence':
@@ -182,7 +192,7 @@ export class Subscription {
   }
 
   /** What a record commit does to this subscription's result set, or null when it concerns it not. */
-  changeFor(commit: RecordCommit, parts?: EventParts): Change | null {
+  changeFor(commit: RecordCommit, parts: EventParts, meter: FilterMeter): Change | null {
     if (
       this.object !== undefined
         ? commit.object !== this.object
@@ -194,19 +204,17 @@ export class Subscription {
     if (this.operations && !this.operations.has(commit.operation)) return null;
     let before = false;
     let after = false;
-    if (commit.operation === 'create') after = this.match(commit.record);
-    else if (commit.operation === 'delete') before = this.match(commit.record);
+    const { where } = this;
+    const id = commit.record.id;
+    if (commit.operation === 'create') after = meter.match(where, commit.record, id);
+    else if (commit.operation === 'delete') before = meter.match(where, commit.record, id);
     else {
-      before = commit.oldRecord ? this.match(commit.oldRecord) : false;
-      after = this.match(commit.record);
+      before = commit.oldRecord ? meter.match(where, commit.oldRecord, id) : false;
+      after = meter.match(where, commit.record, id);
     }
     const change = classifyChange(before, after);
     // An update that touches no projected field and keeps the match is noise to this subscriber.
-    if (
-      change === 'modified' &&
-      this.filterChanged &&
-      (parts ? parts.changedFor(this, commit) : this.projectedChanges(commit)).length === 0
-    ) {
+    if (change === 'modified' && this.filterChanged && parts.changedFor(this, commit).length === 0) {
       return null;
     }
     return change;
@@ -227,10 +235,10 @@ export class Subscription {
     return kept.filter((key) => !deepEqual(before[key], after[key]));
   }
 
-  private recordEvent(commit: RecordCommit, parts: EventParts): SharedEvent | null {
+  private recordEvent(commit: RecordCommit, parts: EventParts, meter: FilterMeter): SharedEvent | null {
     // The live fan-out only offers record commits to records channels, but a replay offers every commit.
     if (this.channel.kind !== 'records') return null;
-    const change = this.changeFor(commit, parts);
+    const change = this.changeFor(commit, parts, meter);
     if (change === null) return null;
     return (
       parts.sharedEvent(this, change) ??

@@ -5,7 +5,8 @@
  * [--static dir]…`
  *
  * The first line printed is `catalyst-dev-server listening on http://HOST:PORT`. A bad flag or
- * config exits with status 2, naming the flag or the config's JSON path and the reason.
+ * config exits with status 2, naming the flag or the config's JSON path and the reason; so does a
+ * `--data` file that cannot be loaded, naming the file, the line and what to do.
  *
  * `--static dir` (repeatable) also serves the files of `dir` at every path outside the API, for
  * a page on the API's own origin (`static-files.ts`): the first directory holding a file wins,

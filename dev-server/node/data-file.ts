@@ -1,137 +1,138 @@
 /**
- * `--data` persistence: a snapshot file plus an append-only journal beside it (`<file>.journal`).
+ * `--data` persistence: a snapshot file plus an append-only journal beside it (`<file>.journal`),
+ * in the format of `data-file-format.ts`.
  *
- * Every commit is appended to the journal before it is fanned out, so any `seq` a client has
- * seen survives even a SIGKILL. The snapshot is rewritten now and then by writing a temporary
- * file, fsyncing it and renaming it over the old one — a crash leaves the old or the new file,
- * never half of one — and then the journal is emptied. On start the snapshot is loaded and the
- * journal replayed on top; commits the snapshot already holds are skipped, and a torn last line
- * (a crash in mid-append) is ignored.
+ * Every commit is appended to the journal, as a delta, before it is fanned out, so any `seq` a
+ * client has seen survives even a SIGKILL. Now and then a snapshot is written: its view of the
+ * engine is taken at once (references only), the journal is rotated to `<file>.journal.1` in the
+ * same turn, so commits made meanwhile go to a fresh `<file>.journal`; the snapshot is then written
+ * in slices (`snapshot-writer.ts`) and renamed into place, and only then is `<file>.journal.1`
+ * deleted. A crash at any moment leaves files that load to every acknowledged commit
+ * (`data-file-loader.ts`). One snapshot is written at a time; a request meanwhile waits for it.
  */
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  ftruncateSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-} from 'node:fs';
-import * as z from 'zod/mini';
-import { CommitSchema } from '../engine/commit.js';
+import { closeSync, existsSync, ftruncateSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { toDelta } from '../engine/commit-delta.js';
 import type { Engine } from '../engine/engine.js';
-import { PersistedStateSchema, type PersistedState } from '../engine/persisted-state.js';
+import { dataFileError, journalPaths } from './data-file-format.js';
+import { writeSnapshot } from './snapshot-writer.js';
 
-const JournalLineSchema = z.strictObject({
-  client: z.string(),
-  environment: z.string(),
-  commit: CommitSchema,
-});
+export { DataFileError } from './data-file-format.js';
 
-/** How often the snapshot is rewritten while commits flow. */
+/** The shortest time between a commit and the snapshot that takes it in. */
 const COMPACT_EVERY_MS = 1000;
-
-/** A data file could not be used; the message says which file and why. */
-export class DataFileError extends Error {}
-
-/** What a data file held at start. */
-export type LoadedData = { state: PersistedState | undefined; journal: z.infer<typeof JournalLineSchema>[] };
-
-/** Reads the snapshot and journal at `path` (either may be missing). Throws `DataFileError`. */
-export function loadDataFile(path: string): LoadedData {
-  let state: PersistedState | undefined;
-  if (existsSync(path)) {
-    let value: unknown;
-    try {
-      value = JSON.parse(readFileSync(path, 'utf8'));
-    } catch (error) {
-      throw new DataFileError(`data file ${path} is not valid JSON (${(error as Error).message})`);
-    }
-    const parsed = PersistedStateSchema.safeParse(value);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new DataFileError(
-        `data file ${path} is not a catalyst dev server data file: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
-      );
-    }
-    state = parsed.data;
-  }
-  const journal: LoadedData['journal'] = [];
-  const journalPath = `${path}.journal`;
-  if (existsSync(journalPath)) {
-    const lines = readFileSync(journalPath, 'utf8').split('\n');
-    for (const [i, line] of lines.entries()) {
-      if (line === '') continue;
-      let parsed;
-      try {
-        parsed = JournalLineSchema.safeParse(JSON.parse(line));
-      } catch {
-        parsed = undefined;
-      }
-      if (parsed?.success) journal.push(parsed.data);
-      else if (i < lines.length - 1 && lines.slice(i + 1).some((l) => l !== '')) {
-        throw new DataFileError(`journal ${journalPath} line ${i + 1} is damaged`);
-      } // else: a torn last line from a crash in mid-append; the commit never reached a client
-    }
-  }
-  return { state, journal };
-}
+/** Snapshots take at most about 1 / this of the time: a slow one spaces the next out. */
+const SNAPSHOT_TIME_SHARE = 4;
 
 /** Keeps an engine's state in a data file as it changes. */
 export class DataFile {
   private journalFd: number;
+  private readonly journals: { current: string; older: string };
+  /** `<file>.journal.1` holds commits no snapshot holds yet: do not rotate onto it. */
+  private olderPending: boolean;
   private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+  private lastSnapshotMs = 0;
+  private closing: Promise<void> | undefined;
   private readonly off: () => void;
 
-  constructor(
+  /**
+   * Starts journaling `engine`'s commits to `path`'s journal (first cutting it to `journalBytes`,
+   * its whole lines as loaded) and writes a first snapshot, which holds everything loaded.
+   * Throws `DataFileError` when the journal cannot be opened.
+   */
+  static async open(path: string, engine: Engine, journalBytes: number): Promise<DataFile> {
+    const file = new DataFile(path, engine, journalBytes);
+    await file.snapshot();
+    return file;
+  }
+
+  private constructor(
     private readonly path: string,
     private readonly engine: Engine,
+    journalBytes: number,
   ) {
-    this.journalFd = openSync(`${path}.journal`, 'a');
-    this.compact(); // the snapshot now holds everything loaded; the journal starts empty
+    this.journals = journalPaths(path);
+    this.olderPending = existsSync(this.journals.older);
+    try {
+      this.journalFd = openSync(this.journals.current, 'a');
+      // A torn line left by a crash: appending after it would glue the next line onto it.
+      if (statSync(this.journals.current).size > journalBytes) ftruncateSync(this.journalFd, journalBytes);
+    } catch (error) {
+      throw dataFileError(path, `cannot open ${this.journals.current}: ${(error as Error).message}`);
+    }
     this.off = engine.onCommit((env, commit) => {
-      writeAll(this.journalFd, `${JSON.stringify({ client: env.client, environment: env.name, commit })}\n`);
-      this.timer ??= setTimeout(() => this.compact(), COMPACT_EVERY_MS);
+      const line = { client: env.client, environment: env.name, commit: toDelta(commit, 'forward') };
+      writeAll(this.journalFd, `${JSON.stringify(line)}\n`);
+      this.timer ??= setTimeout(
+        () => void this.snapshot(),
+        Math.max(COMPACT_EVERY_MS, SNAPSHOT_TIME_SHARE * this.lastSnapshotMs),
+      );
     });
   }
 
   /**
-   * Writes the snapshot atomically and empties the journal. A failure (disk full, a state too
-   * large for one string) is logged and leaves the old snapshot plus the journal, which still
-   * restore everything; the next commit tries again.
+   * Writes a snapshot of everything committed so far, after the one under way if any. A failure
+   * (disk full, say) is logged and leaves the old snapshot and the journals, which still restore
+   * everything; the next commit tries again.
    */
-  compact(): void {
-    if (this.timer) clearTimeout(this.timer);
+  snapshot(): Promise<void> {
+    this.queued ??= (async () => {
+      await this.running;
+      this.queued = undefined;
+      const run = (this.running = this.write());
+      await run;
+      if (this.running === run) this.running = undefined;
+    })();
+    return this.queued;
+  }
+
+  private async write(): Promise<void> {
+    clearTimeout(this.timer);
     this.timer = undefined;
+    const started = Date.now();
     try {
-      this.writeSnapshot();
+      const state = this.engine.exportState();
+      this.rotate(); // in the same turn as the view: every later commit goes to the new journal
+      await writeSnapshot(this.path, state);
+      await rm(this.journals.older, { force: true });
+      this.olderPending = false;
     } catch (error) {
       console.error(
-        `catalyst-dev-server: could not rewrite ${this.path}; the journal keeps every commit:`,
+        `catalyst-dev-server: could not rewrite ${this.path}; its journals keep every commit:`,
         error,
       );
     }
+    this.lastSnapshotMs = Date.now() - started;
   }
 
-  private writeSnapshot(): void {
-    const tmp = `${this.path}.tmp`;
-    const fd = openSync(tmp, 'w');
+  /** Moves the journal aside and opens a new one, unless an older one still waits for a snapshot. */
+  private rotate(): void {
+    if (this.olderPending) return; // the current journal then keeps lines the snapshot holds: loading skips them
+    // Renamed while open, so the journal is never closed without another to take its place.
+    renameSync(this.journals.current, this.journals.older);
+    let fd: number;
     try {
-      writeAll(fd, JSON.stringify(this.engine.exportState()));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+      fd = openSync(this.journals.current, 'a');
+    } catch (error) {
+      renameSync(this.journals.older, this.journals.current);
+      throw error;
     }
-    renameSync(tmp, this.path);
-    ftruncateSync(this.journalFd, 0);
+    closeSync(this.journalFd);
+    this.journalFd = fd;
+    this.olderPending = true;
   }
 
-  /** Final snapshot; stops journaling. */
-  close(): void {
-    this.off();
-    this.compact();
-    closeSync(this.journalFd);
+  /** Writes a final snapshot, then stops journaling. Resolves once the snapshot is on disk. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.snapshot();
+      this.off();
+      clearTimeout(this.timer);
+      closeSync(this.journalFd);
+    })();
+    return this.closing;
   }
 }
 

@@ -12,9 +12,10 @@ import type { AuditHook } from '../engine/audit-trail.js';
 import { resolveConfig, type ResolvedConfig } from '../engine/config.js';
 import { demoConfig } from '../engine/demo-data.js';
 import { Engine } from '../engine/engine.js';
-import { corsHeaders, errorResponse, handleHttp } from '../engine/rest.js';
+import { corsHeaders, errorResponse, handleHttp, type StreamedResponse } from '../engine/rest.js';
 import { startSimulation } from '../engine/simulator.js';
-import { DataFile, DataFileError, loadDataFile } from './data-file.js';
+import { DataFile } from './data-file.js';
+import { loadDataFile } from './data-file-loader.js';
 import { nodeClock } from './node-clock.js';
 import { streamSse } from './sse-transport.js';
 import { createStaticFiles } from './static-files.js';
@@ -64,16 +65,11 @@ export type DevServer = {
 export async function createDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const config: ResolvedConfig = resolveConfig(options.config ?? demoConfig(), options.limits);
   const staticFiles = options.staticDirs?.length ? createStaticFiles(options.staticDirs) : undefined;
-  const loaded = options.data ? loadDataFile(options.data) : undefined;
+  const loaded = options.data ? await loadDataFile(options.data) : undefined;
   const engine = new Engine(config, { clock: nodeClock, state: loaded?.state });
-  for (const line of loaded?.journal ?? []) {
-    if (!engine.redo(line.client, line.environment, line.commit)) {
-      throw new DataFileError(
-        `journal ${options.data}.journal skips from seq ${engine.environment(line.client, line.environment).seq} to ${line.commit.seq} in ${line.client}/${line.environment}`,
-      );
-    }
-  }
-  const dataFile = options.data ? new DataFile(options.data, engine) : undefined;
+  const dataFile = options.data
+    ? await DataFile.open(options.data, engine, loaded?.journalBytes ?? 0)
+    : undefined;
 
   let auditStream: WriteStream | NodeJS.WriteStream | undefined;
   if (options.audit) {
@@ -105,7 +101,7 @@ export async function createDevServer(options: DevServerOptions = {}): Promise<D
       (closing ??= (async () => {
         stopSimulation();
         engine.shutdown();
-        dataFile?.close();
+        await dataFile?.close();
         await new Promise<void>((resolve) => {
           http.close(() => resolve());
           // Give close frames a moment to leave, then drop what is left (SSE streams, idle keep-alive).
@@ -149,18 +145,40 @@ function answer(engine: Engine, req: IncomingMessage, res: ServerResponse): void
     }
     chunks.push(chunk);
   });
-  req.on('end', () => {
+  req.on('end', async () => {
     if (refused) return;
     const headers: Record<string, string | undefined> = {};
     for (const [name, value] of Object.entries(req.headers))
       headers[name] = Array.isArray(value) ? value.join(', ') : value;
-    const result = handleHttp(engine, {
+    const result = await handleHttp(engine, {
       method: req.method ?? 'GET',
       url: req.url ?? '/',
       headers,
       body: chunks.length ? Buffer.concat(chunks).toString('utf8') : undefined,
     });
     if ('start' in result) streamSse(result, res);
+    else if ('chunks' in result) streamBody(result, res);
     else res.writeHead(result.status, result.headers).end(result.body);
   });
+}
+
+/** Writes a streamed answer as fast as the client reads it: the next piece is made on `drain`. */
+function streamBody(answer: StreamedResponse, res: ServerResponse): void {
+  res.writeHead(answer.status, answer.headers);
+  res.once('close', answer.done);
+  const pump = (): void => {
+    for (;;) {
+      if (res.destroyed) return;
+      const piece = answer.chunks.next();
+      if (piece.done) {
+        res.end(answer.done);
+        return;
+      }
+      if (!res.write(piece.value)) {
+        res.once('drain', pump);
+        return;
+      }
+    }
+  };
+  pump();
 }

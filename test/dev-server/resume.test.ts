@@ -3,10 +3,11 @@
  * `--data`, which keeps a client's position (epoch and seq) across a restart — even a crash.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { afterEach, describe, it } from 'node:test';
 import type { Limits, LiveEvent, ServerMessage, SubscriptionSpec } from '../../protocol/index.js';
 import { CliProcess, tempDir, writeJson } from '../support/cli-process.js';
+import { snapshotLines } from '../support/data-files.js';
 import { KEYS, startTestServer, testConfig, type TestServer } from '../support/test-server.js';
 import { RawClient, getToken, rest, sleep } from '../support/raw-client.js';
 
@@ -299,8 +300,11 @@ describe('persistence with --data', () => {
     await rest(first, 'DELETE', '/api/objects/orders/records/o1', { key });
     await first.close(); // right after the writes
 
-    const data1 = JSON.parse(readFileSync(data, 'utf8')) as unknown;
-    assert.equal(typeof data1, 'object');
+    assert.deepEqual(snapshotLines(data)[0], {
+      kind: 'header',
+      format: 'catalyst-dev-server-data',
+      version: 2,
+    });
     const second = await start({ flushIntervalMs: 10 }, data);
     const again = await connect(second);
     assert.equal(welcomeOf(again).epoch, epoch);
@@ -410,7 +414,7 @@ describe('persistence with --data', () => {
     assert.equal((await cli.exit()).signal, 'SIGKILL');
 
     assert.ok(existsSync(data));
-    assert.doesNotThrow(() => JSON.parse(readFileSync(data, 'utf8')), 'the data file is whole JSON');
+    assert.doesNotThrow(() => snapshotLines(data), 'every line of the data file is whole JSON');
     const restarted = await start({ flushIntervalMs: 10 }, data);
     const again = await connect(restarted);
     assert.equal(welcomeOf(again).epoch, epoch);

@@ -3,7 +3,9 @@ import { describe, it } from 'node:test';
 import * as z from 'zod/mini';
 import { WhereSchema, type Where } from '../../protocol/query-schemas.js';
 import {
+  compileMeteredWhere,
   compileWhere,
+  evaluateWhere,
   WHERE_LIMITS,
   WHERE_LIST_OPERATORS,
   WhereError,
@@ -628,6 +630,46 @@ describe('compileWhere: limits', () => {
     assert.deepEqual(captureWhereError(wide).path, ['$or', 999, 'a']);
     const negated = { $not: { $or: Array.from({ length: 999 }, () => ({ a: 1 })) } };
     assert.match(captureWhereError(negated).message, /maxTerms/);
+  });
+});
+
+describe('evaluateWhere: work', () => {
+  const metered = (where: unknown) => compileMeteredWhere(where as Where);
+  const run = (where: unknown, record: unknown, allowance = Infinity) => ({
+    ...evaluateWhere(metered(where), record, allowance),
+  });
+
+  it('costs nothing without a where, and one unit per term otherwise', () => {
+    assert.equal(metered(undefined).terms, 0);
+    assert.deepEqual(run({ status: 'pending', total: { $gt: 100 } }, order), { work: 2, matched: true });
+    assert.deepEqual(run({ status: { $in: ['paid', 'new'] } }, order), { work: 3, matched: false });
+  });
+
+  it('adds what a $contains scans: the characters of a string field, the elements of an array', () => {
+    assert.deepEqual(run({ title: { $contains: 'widget' } }, order), { work: 1 + 11, matched: true });
+    assert.deepEqual(run({ tags: { $contains: 'sale' } }, order), { work: 1 + 2, matched: true });
+    // An object operand weighs its JSON length for every element it is compared with.
+    assert.deepEqual(run({ items: { $contains: { sku: 'A1', qty: 2 } } }, order), {
+      work: 1 + JSON.stringify({ sku: 'A1', qty: 2 }).length,
+      matched: true,
+    });
+    // A field that is not searched costs only its term.
+    assert.deepEqual(run({ total: { $contains: 'x' } }, order), { work: 1, matched: false });
+  });
+
+  it('stops at the search that would pass the allowance, and says so', () => {
+    const where = {
+      $or: [{ title: { $contains: 'x' } }, { title: { $contains: 'y' } }, { status: 'pending' }],
+    };
+    assert.deepEqual(run(where, order, 30), { work: 4 + 22, matched: true });
+    assert.deepEqual(run(where, order, 25), { work: 25, matched: undefined });
+    assert.deepEqual(run(where, order, 3), { work: 3, matched: undefined }, 'less than its terms: not run');
+  });
+
+  it('leaves a plain compiled where unmetered, also after an evaluation over its allowance', () => {
+    const long = { text: 'a'.repeat(10_000) };
+    assert.equal(run({ text: { $contains: 'b' } }, long, 100).matched, undefined);
+    assert.equal(compile({ text: { $contains: 'a' } })(long), true);
   });
 });
 

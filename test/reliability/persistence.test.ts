@@ -7,10 +7,10 @@
  * kill moments and the writes.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, it } from 'node:test';
 import type { RecordEvent } from '../../protocol/index.js';
 import { CliProcess, tempDir, writeJson } from '../support/cli-process.js';
+import { dataFileDamage } from '../support/data-files.js';
 import { RawClient, getToken, rest, sleep } from '../support/raw-client.js';
 import { isRecordEvent } from '../support/record-events.js';
 import { KEYS, testConfig } from '../support/test-server.js';
@@ -37,30 +37,6 @@ async function start(config: string, data: string): Promise<CliProcess & { url: 
   const cli = await CliProcess.start(['--config', config, '--port', '0', '--data', data, '--flush-ms', '20']);
   cleanups.push(() => cli.stop('SIGKILL'));
   return cli;
-}
-
-/** Why the files a crash left behind are damaged (a torn last journal line is allowed), or undefined. */
-function damage(data: string): string | undefined {
-  if (existsSync(data)) {
-    try {
-      const parsed = JSON.parse(readFileSync(data, 'utf8')) as { format?: unknown };
-      if (parsed.format !== 'catalyst-dev-server-data') return `${data} is JSON but not a data file`;
-    } catch (error) {
-      return `${data} is not whole JSON: ${(error as Error).message}`;
-    }
-  }
-  const journal = `${data}.journal`;
-  if (!existsSync(journal)) return undefined;
-  const lines = readFileSync(journal, 'utf8').split('\n');
-  lines.pop(); // the last line: empty after a whole append, or torn by the crash
-  for (const [i, line] of lines.entries()) {
-    try {
-      JSON.parse(line);
-    } catch {
-      return `journal line ${i + 1} of ${lines.length} is damaged`;
-    }
-  }
-  return undefined;
 }
 
 /** Every order the server holds, by id. */
@@ -116,7 +92,7 @@ describe('persistence under SIGKILL', () => {
       for (const w of writers) w.stop();
       await Promise.all(running);
 
-      const damaged = damage(data);
+      const damaged = dataFileDamage(data);
       if (damaged) problems.push(`after kill ${round + 1}: ${damaged}`);
       cli = await start(config, data); // a corrupt or half-written file would stop it here
       const token = await getToken(cli, KEYS.acmeSecret);
