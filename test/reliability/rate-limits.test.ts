@@ -286,8 +286,9 @@ describe('rate limits', () => {
       assert.equal(lost, 0, 'every tick reached every bystander');
       const calmP99 = percentile(calmLatency, 99);
       const floodP99 = percentile(floodLatency, 99);
+      // Generous: the flooders' own process shares this machine's CPUs with the server.
       assert.ok(
-        floodP99 <= Math.max(3 * calmP99, calmP99 + 100),
+        floodP99 <= calmP99 + 250,
         `bystanders' p99 ${round1(floodP99)} ms in the flood vs ${round1(calmP99)} ms before`,
       );
     },
