@@ -47,7 +47,7 @@ const CLOSE_REASONS: Partial<Record<CodeName, string>> = {
   going_away: 'server shutting down',
   policy_violation: 'too many bad frames',
   message_too_big: 'frame over maxMessageBytes',
-  rate_limited: `frames kept coming over maxMessagesPerSecond: more than maxMessageBurst dropped within ${PROTOCOL_BOUNDS.rateLimitWindowMs / 1000} s`,
+  rate_limited: `frames kept coming over maxMessagesPerSecond: more than maxMessageBurst dropped within ${SERVER_BOUNDS.rateLimitWindowMs / 1000} s`,
 };
 
 const PING: FrameInfo = { type: 'ping' };
@@ -477,7 +477,7 @@ export class Connection implements SubscriptionOwner, SubscribeJobHost, Flushabl
       due = Math.min(due, this.nextPing);
       if (this.transport === 'websocket') due = Math.min(due, this.lastSeen + 2 * limits.heartbeatMs);
       if (this.tally.startedAt !== undefined) {
-        due = Math.min(due, this.tally.startedAt + PROTOCOL_BOUNDS.messageAuditIntervalMs);
+        due = Math.min(due, this.tally.startedAt + SERVER_BOUNDS.messageAuditIntervalMs);
       }
     }
     if (this.timer !== undefined) clock.clearTimeout(this.timer);
@@ -493,7 +493,7 @@ export class Connection implements SubscriptionOwner, SubscribeJobHost, Flushabl
       if (now >= this.deadline) this.refuse('token_invalid', 'no auth frame within 5 s');
     } else if (this.state === 'open') {
       const tallied = this.tally.startedAt;
-      if (tallied !== undefined && now >= tallied + PROTOCOL_BOUNDS.messageAuditIntervalMs)
+      if (tallied !== undefined && now >= tallied + SERVER_BOUNDS.messageAuditIntervalMs)
         this.auditMessages();
       if (now >= this.deadline) this.close('token_expired', 'session reached sessionTtlMs');
       else if (this.transport === 'websocket' && now - this.lastSeen >= 2 * limits.heartbeatMs) {

@@ -4,7 +4,7 @@
  * it reads a frame, so a frame past the limit costs a few arithmetic operations and allocates
  * nothing; it also counts the dropped frames that close a connection which keeps on.
  */
-import { PROTOCOL_BOUNDS } from '../../protocol/index.js';
+import { SERVER_BOUNDS } from '../../protocol/index.js';
 
 /** One connection's bucket and its count of dropped frames. */
 export class FrameBudget {
@@ -37,11 +37,11 @@ export class FrameBudget {
 
   /**
    * Counts a dropped frame. True once more than a burst's worth were dropped within
-   * `PROTOCOL_BOUNDS.rateLimitWindowMs` (a window that starts with the first of them): the
+   * `SERVER_BOUNDS.rateLimitWindowMs` (a window that starts with the first of them): the
    * connection keeps on, close it. Until then at most a burst of 4029 answers go out per window.
    */
   dropped(now: number): boolean {
-    if (now - this.windowStart >= PROTOCOL_BOUNDS.rateLimitWindowMs || now < this.windowStart) {
+    if (now - this.windowStart >= SERVER_BOUNDS.rateLimitWindowMs || now < this.windowStart) {
       this.windowStart = now;
       this.droppedInWindow = 0;
     }

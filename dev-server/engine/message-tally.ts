@@ -1,5 +1,5 @@
 /**
- * The `message` audit of one connection, coalesced (PROTOCOL_BOUNDS.messageAuditIntervalMs): its
+ * The `message` audit of one connection, coalesced (SERVER_BOUNDS.messageAuditIntervalMs): its
  * frames counted by type, and those the rate limit dropped, over an interval that starts with
  * the first of them. The connection emits one record per interval and one at disconnect, so a
  * flood costs the audit a few counters instead of a record per frame.

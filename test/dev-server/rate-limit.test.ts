@@ -11,7 +11,7 @@ import { Engine } from '../../dev-server/engine/engine.js';
 import type { EngineSocket, SocketHandle } from '../../dev-server/engine/socket.js';
 import {
   CODE,
-  PROTOCOL_BOUNDS,
+  SERVER_BOUNDS,
   type AuditRecord,
   type ErrorMessage,
   type Limits,
@@ -218,7 +218,7 @@ describe('frame rate limit and message audit, on a manual clock', () => {
     assert.equal(read + socket.count('error', CODE.rate_limited), 11.5 * 60);
   });
 
-  it(`closes a client at three times its rate with 4029 within ${PROTOCOL_BOUNDS.rateLimitWindowMs / 1000} s`, () => {
+  it(`closes a client at three times its rate with 4029 within ${SERVER_BOUNDS.rateLimitWindowMs / 1000} s`, () => {
     const { clock, open } = engineOn();
     const socket = open();
     let elapsed = 0;
@@ -228,7 +228,7 @@ describe('frame rate limit and message audit, on a manual clock', () => {
       elapsed += 100;
     }
     assert.equal(socket.closedWith?.code, CODE.rate_limited);
-    assert.ok(elapsed <= PROTOCOL_BOUNDS.rateLimitWindowMs, `closed after ${elapsed} ms`);
+    assert.ok(elapsed <= SERVER_BOUNDS.rateLimitWindowMs, `closed after ${elapsed} ms`);
   });
 
   it('writes one message record per connection per interval, with counts by type, and one for the rest at disconnect', () => {
@@ -237,14 +237,14 @@ describe('frame rate limit and message audit, on a manual clock', () => {
     const messages = () => audit.filter((r) => r.type === 'message');
     socket.handle?.receive('{"type":"subscribe","id":"a","channel":"events:a"}');
     socket.pings(500);
-    clock.advance(PROTOCOL_BOUNDS.messageAuditIntervalMs - 1);
+    clock.advance(SERVER_BOUNDS.messageAuditIntervalMs - 1);
     assert.deepEqual(messages(), [], 'nothing before the interval ends');
     clock.advance(1);
     assert.deepEqual(
       messages().map((r) => r.details),
       [
         {
-          from: new Date(clock.now() - PROTOCOL_BOUNDS.messageAuditIntervalMs).toISOString(),
+          from: new Date(clock.now() - SERVER_BOUNDS.messageAuditIntervalMs).toISOString(),
           counts: { subscribe: 1, ping: 500 },
           dropped: 0,
         },

@@ -16,7 +16,7 @@ import {
   AuditRecordSchema,
   CODE,
   LIMIT_DEFAULTS,
-  PROTOCOL_BOUNDS,
+  SERVER_BOUNDS,
   type AuditRecord,
 } from '../../protocol/index.js';
 import { CliProcess, REPO_ROOT, tempDir, writeJson } from '../support/cli-process.js';
@@ -239,7 +239,7 @@ describe('rate limits', () => {
         );
       }
       const connections = records.filter((r) => r.type === 'connect').length;
-      const intervals = Math.ceil(FLOOD.floodMs / PROTOCOL_BOUNDS.messageAuditIntervalMs) + 1;
+      const intervals = Math.ceil(FLOOD.floodMs / SERVER_BOUNDS.messageAuditIntervalMs) + 1;
       const perConnectionBound = AUDIT_BYTES_PER_CONNECTION + intervals * AUDIT_BYTES_PER_INTERVAL;
       const heaviest = Math.max(...byConnection.values());
       const steadyMessages = records.filter(
