@@ -44,6 +44,9 @@ export function sseStream(
           untrack();
           controller.enqueue(utf8.encode(formatSseClose(code, reason)));
           controller.close();
+          // The stream is over: report it as the Node server's socket does, so the quota is freed
+          // (after this call returns, as the engine expects of a transport).
+          queueMicrotask(() => handle?.closed());
         },
         bufferedAmount: 0,
       });

@@ -4,7 +4,13 @@
  */
 import * as z from 'zod/mini';
 
-/** Every audit record type. */
+/**
+ * Every audit record type. `message` is coalesced, not one record per frame: one per connection
+ * per `SERVER_BOUNDS.messageAuditIntervalMs` (10 s) in which it sent anything, and one for the
+ * rest at its disconnect, with details `{from, counts, dropped}`: when the interval's first frame
+ * came (ISO 8601), the frames read by message type (`{"subscribe": 2, "ping": 40}`), and the
+ * frames the rate limit dropped unread (4029). So a connection's audit stays small whatever it sends.
+ */
 export const AUDIT_TYPES = [
   'auth.granted',
   'auth.denied',

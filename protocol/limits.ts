@@ -56,4 +56,16 @@ export const SERVER_BOUNDS = Object.freeze({
    * snapshot or replay, which answers them in order afterwards); past it each is dropped with 4029.
    */
   maxFramesWaiting: 100,
+  /**
+   * The window of the frame rate limit's close: a connection that has more than
+   * `maxMessageBurst` frames dropped (each answered with error 4029) within it is closed with
+   * 4029. A client over its rate by a little loses frames; one that keeps on goes.
+   */
+  rateLimitWindowMs: 10_000,
+  /**
+   * A connection's `message` audit records are coalesced over this interval: one record with
+   * the frames counted by type (and those dropped by the rate limit) when it ends, and one for
+   * the rest at disconnect, so the audit of a connection stays small whatever it sends.
+   */
+  messageAuditIntervalMs: 10_000,
 });

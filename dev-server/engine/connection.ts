@@ -29,6 +29,9 @@ import type { EngineSocket, FrameInfo, SocketHandle, Transport } from './socket.
 import { checkStoredValue } from './stored-value.js';
 import { compileSubscription } from './compile-subscription.js';
 import { EventQueue } from './event-queue.js';
+import { FrameBudget } from './frame-budget.js';
+import { topLevelId } from './frame-id.js';
+import { MessageTally } from './message-tally.js';
 import { PendingBatch } from './pending-batch.js';
 import { RequestError } from './request-error.js';
 import type { SharedEvent } from './shared-event.js';
@@ -44,6 +47,7 @@ const CLOSE_REASONS: Partial<Record<CodeName, string>> = {
   going_away: 'server shutting down',
   policy_violation: 'too many bad frames',
   message_too_big: 'frame over maxMessageBytes',
+  rate_limited: `frames kept coming over maxMessagesPerSecond: more than maxMessageBurst dropped within ${SERVER_BOUNDS.rateLimitWindowMs / 1000} s`,
 };
 
 const PING: FrameInfo = { type: 'ping' };
@@ -60,6 +64,8 @@ export class Connection implements SubscriptionOwner, SubscribeJobHost, Flushabl
   private state: 'authenticating' | 'open' | 'closed' = 'authenticating';
   private lastSeen: number;
   private badFrames: number[] | undefined;
+  private readonly frames: FrameBudget;
+  private readonly tally = new MessageTally();
   /**
    * One timer per connection, armed for the earliest of its deadlines: the auth frame's while
    * authenticating; then the next ping, the session's end and (WebSocket) the silence limit.
@@ -81,6 +87,16 @@ export class Connection implements SubscriptionOwner, SubscribeJobHost, Flushabl
     readonly transport: Transport,
   ) {
     this.lastSeen = core.clock.now();
+    this.frames = new FrameBudget(
+      core.limits.maxMessagesPerSecond,
+      core.limits.maxMessageBurst,
+      this.lastSeen,
+    );
+  }
+
+  /** Whether the connection has ended (its socket may still be closing). */
+  get ended(): boolean {
+    return this.state === 'closed';
   }
 
   /** The client this connection belongs to, once authenticated. */
@@ -109,7 +125,13 @@ export class Connection implements SubscriptionOwner, SubscribeJobHost, Flushabl
   /** A text frame from the client. */
   receive(text: string): void {
     if (this.state === 'closed') return;
-    this.lastSeen = this.core.clock.now();
+    const now = this.core.clock.now();
+    this.lastSeen = now;
+    // First, before anything reads the frame: past the limit a frame costs next to nothing.
+    if (!this.frames.take(now)) {
+      this.rateLimited(text, now);
+      return;
+    }
     if (byteLengthOver(text, this.core.limits.maxMessageBytes)) {
       this.close('message_too_big');
       return;
@@ -129,7 +151,7 @@ export class Connection implements SubscriptionOwner, SubscribeJobHost, Flushabl
       else this.authenticate(message.token);
       return;
     }
-    this.audit('message', { messageType: message.type });
+    this.countMessage(message.type, now);
     this.handle(message);
   }
 
@@ -138,10 +160,14 @@ export class Connection implements SubscriptionOwner, SubscribeJobHost, Flushabl
     this.close('message_too_big');
   }
 
-  /** The transport saw the socket close (client went away, or after our own close). */
+  /**
+   * The transport saw the socket close (client went away, or after our own close). Only now
+   * does the connection stop counting toward its client's quota: a socket the server closed
+   * still holds its buffers until it is gone.
+   */
   closed(code?: number): void {
-    if (this.state === 'closed') return;
-    this.teardown({ by: 'client', code });
+    if (this.state !== 'closed') this.teardown({ by: 'client', code });
+    this.core.closed(this);
   }
 
   private handle(message: ClientMessage): void {
@@ -478,6 +504,9 @@ export class Connection implements SubscriptionOwner, SubscribeJobHost, Flushabl
     if (this.state === 'open') {
       due = Math.min(due, this.nextPing);
       if (this.transport === 'websocket') due = Math.min(due, this.lastSeen + 2 * limits.heartbeatMs);
+      if (this.tally.startedAt !== undefined) {
+        due = Math.min(due, this.tally.startedAt + SERVER_BOUNDS.messageAuditIntervalMs);
+      }
     }
     if (this.timer !== undefined) clock.clearTimeout(this.timer);
     this.timer = clock.setTimeout(this.onTimer, Math.max(0, due - clock.now()));
@@ -491,6 +520,9 @@ export class Connection implements SubscriptionOwner, SubscribeJobHost, Flushabl
     if (this.state === 'authenticating') {
       if (now >= this.deadline) this.refuse('token_invalid', 'no auth frame within 5 s');
     } else if (this.state === 'open') {
+      const tallied = this.tally.startedAt;
+      if (tallied !== undefined && now >= tallied + SERVER_BOUNDS.messageAuditIntervalMs)
+        this.auditMessages();
       if (now >= this.deadline) this.close('token_expired', 'session reached sessionTtlMs');
       else if (this.transport === 'websocket' && now - this.lastSeen >= 2 * limits.heartbeatMs) {
         this.close('heartbeat_timeout'); // silent for 2 × heartbeatMs
@@ -511,6 +543,36 @@ export class Connection implements SubscriptionOwner, SubscribeJobHost, Flushabl
       return;
     }
     this.sendError('bad_request', error, id, Array.isArray(issues) && issues.length ? issues : undefined);
+  }
+
+  /**
+   * A frame past `maxMessagesPerSecond` and its burst: dropped unread and answered with 4029
+   * (with the frame's `id` when `topLevelId` can tell it); a connection that keeps on is closed.
+   */
+  private rateLimited(text: string, now: number): void {
+    this.countMessage(undefined, now);
+    if (this.frames.dropped(now)) {
+      this.close('rate_limited');
+      return;
+    }
+    const { maxMessagesPerSecond, maxMessageBurst } = this.core.limits;
+    this.sendError(
+      'rate_limited',
+      `frame dropped: over maxMessagesPerSecond (${maxMessagesPerSecond} a second, bursts of maxMessageBurst ${maxMessageBurst}); slow down`,
+      topLevelId(text),
+    );
+  }
+
+  /** Counts a frame for the coalesced `message` audit (nothing when no one listens). */
+  private countMessage(type: ClientMessage['type'] | undefined, now: number): void {
+    if (this.state !== 'open' || !this.core.audit.wants('message')) return;
+    if (this.tally.count(type, now)) this.armTimer(); // the interval's end is a deadline now
+  }
+
+  /** Emits the `message` record of the interval so far, if anything was counted. */
+  private auditMessages(): void {
+    const details = this.tally.take();
+    if (details) this.audit('message', details);
   }
 
   /** Refuses authentication: closes with the code, auditing `auth.denied`. */
@@ -545,7 +607,7 @@ export class Connection implements SubscriptionOwner, SubscribeJobHost, Flushabl
     this.timer = undefined;
     if (wasOpen) {
       for (const sub of [...this.subs.values()]) this.drop(sub);
-      this.core.closed(this);
+      this.auditMessages();
       this.audit('disconnect', { by: how.by, code: how.code });
     }
     this.queue.take();

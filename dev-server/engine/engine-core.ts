@@ -30,6 +30,6 @@ export interface EngineCore {
   environment(client: string, environment: string): Environment;
   /** A connection was admitted (counts toward its client's quota). */
   opened(connection: Connection): void;
-  /** An admitted connection ended. */
+  /** An admitted connection's socket is gone: it no longer counts toward the quota. */
   closed(connection: Connection): void;
 }

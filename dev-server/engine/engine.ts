@@ -254,7 +254,7 @@ export class Engine implements EngineCore {
     this.perClient.set(client, (this.perClient.get(client) ?? 0) + 1);
   }
 
-  /** An admitted connection ended. */
+  /** An admitted connection's socket is gone (not merely closed by the server): its quota is free. */
   closed(connection: Connection): void {
     if (!this.connections.delete(connection)) return;
     const client = connection.client as string;
@@ -273,13 +273,14 @@ export class Engine implements EngineCore {
     let count = 0;
     for (const connection of [...this.connections]) {
       if (options.client !== undefined && connection.client !== options.client) continue;
+      if (connection.ended) continue; // closed already, its socket still going
       connection.close(name, options.reason);
       count++;
     }
     return count;
   }
 
-  /** Open connections, WebSocket and SSE. */
+  /** Connections whose sockets are open, WebSocket and SSE (the ones the quota counts). */
   get connectionCount(): number {
     return this.connections.size;
   }

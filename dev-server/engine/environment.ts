@@ -189,6 +189,13 @@ export class Environment {
     if (typeof id !== 'string' || id.length === 0 || id.length > 256) {
       throw new ApiError('bad_request', 'id must be a string of 1 to 256 characters');
     }
+    if (id === '.' || id === '..') {
+      // Clients resolve dot segments before a request leaves: …/records/.. would never reach it.
+      throw new ApiError(
+        'bad_request',
+        `id "${id}" is a URL dot segment, so no URL could reach the record; choose another id`,
+      );
+    }
     if (table.has(id)) throw new ApiError('conflict', `${object} record "${id}" already exists`);
     const now = isoTime(this.clock.now());
     const record: LiveRecord = { ...input, id, createdAt: input.createdAt ?? now, updatedAt: now };

@@ -256,6 +256,13 @@ function* listBody(
 
 function openSse(engine: Engine, params: URLSearchParams, cors: Record<string, string>): SseResponse {
   const token = params.get('token');
+  if (!token) throw new ApiError('token_invalid', 'token is missing: get one from GET /api/users/ws-auth/');
+  // Spent by its first use, successful or not (PROTOCOL.md section 3): before the rest is checked.
+  const admitted = engine.admit(token);
+  if ('refused' in admitted) {
+    engine.auditSseRefusal(admitted);
+    throw new ApiError(admitted.refused, admitted.message);
+  }
   const raw = params.has('subscriptions')
     ? jsonParam('subscriptions', params.get('subscriptions') as string)
     : [];
@@ -264,11 +271,14 @@ function openSse(engine: Engine, params: URLSearchParams, cors: Record<string, s
     z.array(SubscriptionSpecSchema).check(z.maxLength(engine.limits.maxSubscriptions)),
     raw,
   );
-  const since = params.has('since') ? Number(params.get('since')) : undefined;
-  if (since !== undefined && !(Number.isInteger(since) && since >= 0)) {
-    throw new ApiError('bad_request', 'since must be a non-negative integer');
-  }
+  const since = params.has('since') ? sinceParam(params.get('since') as string) : undefined;
   const epoch = params.get('epoch') ?? undefined;
+  if (epoch !== undefined && (epoch.length === 0 || epoch.length > 128)) {
+    throw new ApiError(
+      'bad_request',
+      'epoch must be 1 to 128 characters (the epoch of a welcome), or left out',
+    );
+  }
   // The URL's since/epoch fill in what a subscription leaves out, field by field: a subscription's
   // own since is never paired with an epoch it did not come from.
   const subscriptions: SubscriptionSpec[] = specs.map((spec) => {
@@ -277,12 +287,6 @@ function openSse(engine: Engine, params: URLSearchParams, cors: Record<string, s
     const e = spec.epoch ?? epoch;
     return e === undefined ? { ...spec, since: s } : { ...spec, since: s, epoch: e };
   });
-  if (!token) throw new ApiError('token_invalid', 'token is missing: get one from GET /api/users/ws-auth/');
-  const admitted = engine.admit(token);
-  if ('refused' in admitted) {
-    engine.auditSseRefusal(admitted);
-    throw new ApiError(admitted.refused, admitted.message);
-  }
   return {
     status: 200,
     headers: {
@@ -293,6 +297,18 @@ function openSse(engine: Engine, params: URLSearchParams, cors: Record<string, s
     },
     start: (socket) => engine.startSse(socket, admitted.key, subscriptions),
   };
+}
+
+/** The URL's `since`: a seq in decimal digits (`since=` is not 0, nor is `since=0x10` 16). */
+function sinceParam(text: string): number {
+  const since = Number(text);
+  if (/^\d+$/.test(text) && Number.isSafeInteger(since)) return since;
+  throw new ApiError(
+    'bad_request',
+    text === ''
+      ? 'since is empty: give a seq (a non-negative integer), or leave it out'
+      : 'since must be a non-negative integer',
+  );
 }
 
 function checkScope(key: KeyRecord, object: string, write: boolean): void {

@@ -17,7 +17,11 @@ export interface EngineSocket {
    * bytes are handed to each (the caller never changes them). Without it they go to `send`.
    */
   sendUtf8?(bytes: Uint8Array, info: FrameInfo): void;
-  /** Closes with a protocol close code (section 7) and a short reason. */
+  /**
+   * Closes with a protocol close code (section 7) and a short reason, and ends the socket: at
+   * once, or after a short grace for the client to read the close. The transport then reports
+   * `closed()` once the socket is gone (never from within this call), which frees the quota.
+   */
   close(code: number, reason: string): void;
   /** Bytes accepted by `send` or `sendUtf8` and not yet written out (slow consumer detection). */
   readonly bufferedAmount: number;
@@ -28,6 +32,7 @@ export interface SocketHandle {
   receive(text: string): void;
   /** The transport refused a frame over `maxMessageBytes` before reading it (`ws`'s `maxPayload`). */
   frameTooBig(): void;
+  /** The socket is gone, whoever closed it: every transport calls it once, also after `close`. */
   closed(code?: number): void;
 }
 

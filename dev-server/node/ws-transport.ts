@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { PATHS } from '../../protocol/index.js';
+import { CODE, PATHS } from '../../protocol/index.js';
 import type { Engine } from '../engine/engine.js';
 import type { EngineSocket, SocketHandle } from '../engine/socket.js';
 
@@ -58,6 +58,9 @@ class WsSocket implements EngineSocket {
   close(code: number, reason: string): void {
     const ws = this.ws;
     ws.close(code, reason);
+    // A client closed for flooding has more frames in flight than TCP holds, and reading them
+    // would only find its close frame behind them: stop reading, and let the grace cut it.
+    if (code === CODE.rate_limited) ws.pause();
     // A slow consumer may never read our close frame: cut it after a grace period.
     setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
   }

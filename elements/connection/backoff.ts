@@ -24,8 +24,8 @@ export function backoff(
 
 /**
  * The wait before retry `attempt` after a close with `code`, as the protocol's code table says
- * (section 7): at once after 4001 (a token or session aged out), the maximum after 4008 (too
- * many connections: do not add to the storm), full-jitter backoff otherwise.
+ * (section 7): at once after 4001 (a token or session aged out), the maximum after 4008 and
+ * 4029 (too many connections or frames: do not add to the storm), full-jitter backoff otherwise.
  */
 export function retryDelay(
   code: number | undefined,

@@ -14,7 +14,7 @@ export type SubscriptionHandlers = {
   onSubscribed?(message: SubscribedMessage): void;
   /** Events of one batch for this subscription, in seq order, none seen before. */
   onEvents?(events: LiveEvent[]): void;
-  /** The server refused the subscription (4000, 4003, 4008, 4010); it stays refused until `update`. */
+  /** The server refused the subscription (4000, 4003, 4008, 4010, 4029); it stays refused until `update`. */
   onError?(error: LiveError): void;
 };
 

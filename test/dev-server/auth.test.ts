@@ -335,11 +335,18 @@ describe('audit', () => {
     await client.next('unsubscribed');
     const resumed = await client.subscribe({ id: 'again', channel: 'records:orders', since: welcome.seq });
     assert.equal(resumed.resumed, true);
+    assert.deepEqual(ofConnection(id, 'message'), [], 'message records are coalesced: none per frame');
+    client.close();
+    await recorded((r) => r.connectionId === id && r.type === 'disconnect');
 
+    // One record for the frames of the interval, at the disconnect at the latest.
+    const messages = ofConnection(id, 'message');
     assert.deepEqual(
-      ofConnection(id, 'message').map((r) => r.details.messageType),
-      ['subscribe', 'unsubscribe', 'subscribe'],
+      messages.map((r) => [r.details.counts, r.details.dropped]),
+      [[{ subscribe: 2, unsubscribe: 1 }, 0]],
     );
+    const from = Date.parse(String(messages[0]?.details.from));
+    assert.ok(from <= Date.parse(messages[0]?.time ?? ''), 'from is when the first frame came');
     assert.deepEqual(
       ofConnection(id, 'subscribe').map((r) => [r.details.id, r.details.channel]),
       [

@@ -192,6 +192,20 @@ describe('REST writes', () => {
     assert.equal(event?.seq, startSeq + 1);
   });
 
+  it('refuses the ids "." and ".." with 400 naming why, and creates other dotted ids, each reachable by its URL', async () => {
+    for (const id of ['.', '..']) {
+      const answer = await rest(server, 'POST', ORDERS, { key: KEYS.acmeSecret, body: { id } });
+      assert.match(errorOf(answer, 400, 'bad_request').message, /dot segment/);
+    }
+    for (const id of ['...', '.a', 'a.']) {
+      assert.equal((await rest(server, 'POST', ORDERS, { key: KEYS.acmeSecret, body: { id } })).status, 201);
+      const read = await rest(server, 'GET', `${ORDERS}/${encodeURIComponent(id)}`, { key: KEYS.acmeSecret });
+      assert.equal(RecordSchema.parse(read.body).id, id);
+    }
+    const [event] = await watcher.waitForEvents(3, 'w');
+    assert.equal(recordEvent(event).id, '...', 'the refused creates emitted nothing');
+  });
+
   it('merges a PATCH as a JSON Merge Patch: null removes a field, objects merge, the rest replaces', async () => {
     const before = RecordSchema.parse(
       (await rest(server, 'GET', `${ORDERS}/o1`, { key: KEYS.acmeSecret })).body,

@@ -13,7 +13,8 @@ import {
 } from '../../protocol/index.js';
 import { RawClient, getToken, rest, sleep } from '../support/raw-client.js';
 import { connectSse, openSse, type SseAnswer, type SseStream } from '../support/sse-client.js';
-import { KEYS, startTestServer, type TestServer } from '../support/test-server.js';
+import { KEYS, connectionCount, startTestServer, type TestServer } from '../support/test-server.js';
+import { UnreadStream } from '../support/unread-stream.js';
 
 /** Streams and clients a test opened; closed after it. */
 const open: { streams: SseStream[]; clients: RawClient[] } = { streams: [], clients: [] };
@@ -210,7 +211,13 @@ describe('SSE stream', () => {
     assert.equal(events[0]?.channel, 'records:products');
   });
 
-  const badRequests: { title: string; subscriptions?: string; since?: string; details: boolean }[] = [
+  const badRequests: {
+    title: string;
+    subscriptions?: string;
+    since?: string;
+    epoch?: string;
+    details: boolean;
+  }[] = [
     { title: 'subscriptions that are not JSON', subscriptions: '[{"id":', details: false },
     {
       title: 'subscriptions that are not an array',
@@ -225,18 +232,38 @@ describe('SSE stream', () => {
     },
     { title: 'a negative since', subscriptions: '[]', since: '-1', details: false },
     { title: 'a since that is not a number', subscriptions: '[]', since: 'latest', details: false },
+    { title: 'an empty since (not 0)', subscriptions: '[]', since: '', details: false },
+    { title: 'a since in hexadecimal', subscriptions: '[]', since: '0x10', details: false },
+    {
+      title: 'a since past the safe integers',
+      subscriptions: '[]',
+      since: '9007199254740993',
+      details: false,
+    },
+    { title: 'an empty epoch', subscriptions: '[]', since: '1', epoch: '', details: false },
+    { title: 'an epoch over 128 characters', subscriptions: '[]', epoch: 'e'.repeat(129), details: false },
   ];
-  for (const { title, subscriptions, since, details } of badRequests) {
-    it(`answers 400 bad_request to ${title}, before the stream`, async () => {
+  for (const { title, subscriptions, since, epoch, details } of badRequests) {
+    it(`answers 400 bad_request to ${title}, before the stream, and spends the token`, async () => {
+      const token = await getToken(server, KEYS.acmeSecret);
       const answer = await openSse(server, {
-        token: await getToken(server, KEYS.acmeSecret),
+        token,
         ...(subscriptions === undefined ? {} : { subscriptions }),
         ...(since === undefined ? {} : { since }),
+        ...(epoch === undefined ? {} : { epoch }),
       });
       refusal(answer, 400, 'bad_request');
       if (details) assert.ok(Array.isArray(ErrorBodySchema.parse(answer.body).error.details));
+      // A token is spent by its first use, successful or not (section 3).
+      refusal(await openSse(server, { token }), 401, 'token_invalid');
     });
   }
+
+  it('names the problem of an empty since', async () => {
+    const answer = await openSse(server, { token: await getToken(server, KEYS.acmeSecret), since: '' });
+    refusal(answer, 400, 'bad_request');
+    assert.match(ErrorBodySchema.parse(answer.body).error.message, /since is empty/);
+  });
 
   it('refuses a stream from an origin not allowed with 403, and answers an allowed one with CORS', async () => {
     refusal(
@@ -313,6 +340,50 @@ describe('SSE tokens', () => {
 });
 
 describe('SSE limits and lifetime', () => {
+  it('ends the socket of a stream closed with 4009 within a second when its client does not read, and counts it toward the quota until then', async () => {
+    // 8 MiB: more than the kernel's socket buffers take, so the server still holds data at the close.
+    const server = await startTestServer({
+      limits: { maxBufferedBytes: 8 * 1024 * 1024, maxConnectionsPerClient: 1, historySize: 10 },
+    });
+    const suspended: number[] = [];
+    server.on('session.suspended', (r) => {
+      if (r.details.code === 4009) suspended.push(Date.now());
+    });
+    try {
+      const subscriptions = encodeURIComponent(JSON.stringify([{ id: 'f', channel: 'events:flood' }]));
+      const token = await getToken(server, KEYS.acmeSecret);
+      const stream = await UnreadStream.open(
+        server.url,
+        `/sse/events/object-records/?token=${token}&subscriptions=${subscriptions}`,
+      );
+      for (let i = 0; i < 200 && (await connectionCount(server)) === 0; i++) await sleep(5);
+      const pad = 'x'.repeat(64 * 1024);
+      for (let i = 0; i < 1000 && suspended.length === 0; i++) {
+        await rest(server, 'POST', '/api/events/flood', { key: KEYS.acmeSecret, body: { pad } });
+      }
+      assert.equal(suspended.length, 1, 'closed with 4009');
+      // Closed by the server, but its socket is still there: it still counts.
+      assert.equal(await connectionCount(server), 1);
+      refusal(
+        await openSse(server, { token: await getToken(server, KEYS.acmeSecret) }),
+        429,
+        'quota_exceeded',
+      );
+
+      for (let i = 0; i < 400 && (await connectionCount(server)) > 0; i++) await sleep(5);
+      const goneAfter = Date.now() - (suspended[0] as number);
+      assert.equal(await connectionCount(server), 0);
+      assert.ok(goneAfter < 1500, `the socket was ended ${goneAfter} ms after the close`);
+      streamOf(await openSse(server, { token: await getToken(server, KEYS.acmeSecret) }));
+
+      // Reading again, the client finds its socket ended: it closes as soon as the backlog is read.
+      stream.resume();
+      assert.ok(await stream.waitForClose(2000), 'the server ended the socket');
+    } finally {
+      await server.close();
+    }
+  });
+
   it('sends a ":" comment every heartbeatMs, and never closes a stream for client silence', async () => {
     const server = await startTestServer({ limits: { heartbeatMs: 40 } });
     try {

@@ -532,6 +532,34 @@ describe('subscriptions', () => {
     assert.deepEqual(refused.subscribed, []);
   });
 
+  it('treats a subscription refused with 4029 (rate limited) like one refused with 4008: onError, the connection stays, not sent again', async () => {
+    // Two frames at once, then one a second: of three subscribes sent together the third is dropped.
+    const server = await serve({
+      limits: { maxMessagesPerSecond: 1, maxMessageBurst: 2, sessionTtlMs: 300 },
+    });
+    const harness = managed(server.url);
+    const logs = [new SubscriptionLog(), new SubscriptionLog(), new SubscriptionLog()];
+    const handles = logs.map((log, i) =>
+      harness.connection.subscribe({ channel: `events:t${i}` }, log.handlers),
+    );
+    await until('the refusal', () => logs[2]?.errors.length === 1);
+    assert.deepEqual(
+      [logs[2]?.errors[0]?.code, logs[2]?.errors[0]?.name],
+      [CODE.rate_limited, 'rate_limited'],
+    );
+    assert.equal(
+      harness.connection.status.state,
+      'open',
+      'a refused subscription does not end the connection',
+    );
+
+    await until('two reconnects', () => (logs[0]?.subscribed.length ?? 0) >= 3);
+    const refusedId = handles[2]?.id;
+    assert.equal(sentOf(harness, 'subscribe').filter((m) => m.id === refusedId).length, 1);
+    assert.deepEqual(logs[2]?.subscribed, []);
+    assert.equal(logs[2]?.errors.length, 1);
+  });
+
   it('publishes on the socket and resolves with the seq; a refused publish rejects and the connection stays', async () => {
     const server = await serve();
     const secret = managed(server.url);
@@ -630,6 +658,7 @@ const STEERING = [
   { name: 'token_invalid', then: 'with backoff' },
   { name: 'scope_denied', then: 'denied' },
   { name: 'quota_exceeded', then: 'at the maximum backoff' },
+  { name: 'rate_limited', then: 'at the maximum backoff' },
   { name: 'slow_consumer', then: 'with backoff' },
   { name: 'heartbeat_timeout', then: 'with backoff' },
   { name: 'going_away', then: 'with backoff' },

@@ -77,6 +77,25 @@ describe('the msw mock', () => {
     assert.deepEqual([dropped.closeData, mock.engine.connectionCount], [undefined, 0]);
   });
 
+  it('gives back the quota place of every SSE stream and socket the engine closed, once it is gone', async () => {
+    const mock = startMock({ limits: { maxConnectionsPerClient: 1 } });
+    const gone = async () => {
+      for (let i = 0; i < 100 && mock.engine.connectionCount > 0; i++)
+        await new Promise((r) => setTimeout(r, 5));
+      assert.equal(mock.engine.connectionCount, 0);
+    };
+    for (let round = 0; round < 3; round++) {
+      const stream = await connectSse(mock, KEYS.acmePublic);
+      assert.equal(mock.control.expireSession(), 1);
+      await stream.waitForEnd();
+      await gone();
+      const client = await socket(mock, KEYS.acmePublic);
+      assert.equal(mock.control.expireSession(), 1);
+      assert.equal((await client.waitForClose()).code, 4001);
+      await gone();
+    }
+  });
+
   it('answers under a base URL that carries a path, and under MOCK_URL by default', async () => {
     const mock = startMock({ baseUrl: 'https://api.example.test/realtime/' });
     assert.equal(mock.url, 'https://api.example.test/realtime');

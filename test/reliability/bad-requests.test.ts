@@ -11,6 +11,7 @@ import { rest, sleep, RawClient, getToken } from '../support/raw-client.js';
 import { isRecordEvent } from '../support/record-events.js';
 import { KEYS, startTestServer, type TestServer } from '../support/test-server.js';
 import { RequestGenerator } from './support/bad-requests.js';
+import type { RequestCase } from './support/request-case.js';
 import { Bystander } from './support/bystander.js';
 import { recordFigures, secondsSince } from './support/figures.js';
 import { liveBytes, mib } from './support/memory-probe.js';
@@ -20,6 +21,15 @@ import { SCALE, scaled } from './support/scale.js';
 import { RUN_SEED, randomFor } from './support/seeded-random.js';
 
 const SEED = `seed ${RUN_SEED} (RELIABILITY_SEED=${RUN_SEED} repeats the run)`;
+/** A second use of an SSE request's token (appended): invalid after it, so never a stream. */
+const SPENT: RequestCase = {
+  category: 'SSE queries',
+  method: 'GET',
+  path: '/sse/events/object-records/?since=-1&token=',
+  headers: { accept: 'text/event-stream' },
+  status: 401,
+  code: 'token_invalid',
+};
 const LANES = 2;
 
 describe('bad HTTP requests', () => {
@@ -49,15 +59,21 @@ describe('bad HTTP requests', () => {
       generators.map(async (generator) => {
         for (let i = 0; i < total / LANES; i++) {
           const req = generator.next();
-          const path = req.token
-            ? req.path.replace('{token}', await getToken(server, KEYS.acmeSecret))
-            : req.path;
+          const token = req.token ? await getToken(server, KEYS.acmeSecret) : undefined;
+          const path = token === undefined ? req.path : req.path.replace('{token}', token);
           const answer = await sendRequest(server.port, req, path);
           const problem = requestMismatch(req, answer);
           if (problem)
             failures.push(
               `${req.category}: ${req.method} ${path.slice(0, 160)} ${String(req.body ?? '').slice(0, 120)}: ${problem}`,
             );
+          if (token !== undefined) {
+            // Spent by its first use, refused or not: a second use is a 401 (a 400 if it were not).
+            const again = await sendRequest(server.port, SPENT, `${SPENT.path}${token}`);
+            const reuse = requestMismatch(SPENT, again);
+            if (reuse)
+              failures.push(`${req.category}: the token of ${path.slice(0, 160)} was not spent: ${reuse}`);
+          }
           if (answer.status === 500) crashes++;
           if (req.commits) commits.set(req.commits.key, req.commits.count);
           if (answer.status !== undefined && answer.status < 300)

@@ -209,7 +209,10 @@ export function correlationRequest(kit: RequestKit): RequestCase {
   };
 }
 
-/** SSE queries without a token, with an unknown one, or with bad `subscriptions` or `since`. */
+/**
+ * SSE queries without a token, with an unknown one, or with bad `subscriptions`, `since` (`since=`
+ * is not 0) or `epoch`. Those with a fresh token (`{token}`) must spend it all the same.
+ */
 export function sseRequest(kit: RequestKit): RequestCase {
   const good = encode(JSON.stringify([{ id: 's', channel: 'events:x' }]));
   const base = (query: string, status: number, code: HttpErrorName, token: boolean): RequestCase => ({
@@ -244,7 +247,14 @@ export function sseRequest(kit: RequestKit): RequestCase {
       ),
     () =>
       base(
-        `token={token}&subscriptions=${good}&since=${encode(kit.r.pick(['-1', '1.5', 'abc', '1e309']))}`,
+        `token={token}&subscriptions=${good}&since=${encode(kit.r.pick(['-1', '1.5', 'abc', '1e309', '', '0x10', ' 1']))}`,
+        400,
+        'bad_request',
+        true,
+      ),
+    () =>
+      base(
+        `token={token}&subscriptions=${good}&since=1&epoch=${kit.r.pick(['', 'e'.repeat(kit.r.int(129, 300))])}`,
         400,
         'bad_request',
         true,

@@ -1,7 +1,7 @@
 /**
  * Generated HTTP requests for the REST API and the SSE endpoint (PROTOCOL.md sections 2 and 6),
  * each with the status and error name documented for it: bodies of random bytes, truncated,
- * deep, non-object or hostile JSON, oversized bodies, bad ids, query strings with broken or
+ * deep, non-object or hostile JSON, oversized bodies, bad ids (`.` and `..` among them), query strings with broken or
  * unbounded `where`s, sorts and limits, paths that do not decode, methods not allowed, unknown
  * and under-privileged keys, bad correlation ids and SSE queries. Every write says how many
  * events it must commit (one when accepted, none when refused), so a watcher can tell a refused
@@ -165,6 +165,16 @@ export class RequestGenerator implements RequestKit {
         ]);
         return this.write('record bodies', 'POST', ORDERS, `{"id":${bad},"a":1}`, 400, 'bad_request');
       },
+      // URL dot segments: no URL could reach such a record.
+      () =>
+        this.write(
+          'record bodies',
+          'POST',
+          ORDERS,
+          JSON.stringify({ id: this.r.pick(['.', '..']) }),
+          400,
+          'bad_request',
+        ),
       () => {
         const odd = oddString(this.r, 256);
         return this.created201(

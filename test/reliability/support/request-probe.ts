@@ -31,6 +31,12 @@ export function sendRequest(port: number, req: RequestCase, path = req.path): Pr
     const outgoing = httpRequest(
       { host: '127.0.0.1', port, method: req.method, path, headers, agent: false },
       (res) => {
+        if (res.headers['content-type']?.startsWith('text/event-stream')) {
+          // A stream is never over by itself: its status is the answer (and a wrong one).
+          res.destroy();
+          settle({ status: res.statusCode, text: '' });
+          return;
+        }
         let text = '';
         res.setEncoding('utf8').on('data', (d: string) => (text += d));
         res.on('end', () => settle({ status: res.statusCode, text }));
