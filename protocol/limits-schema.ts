@@ -36,7 +36,10 @@ export const LimitsSchema = z.strictObject({
    * either is passed. An event weighs what it takes to rebuild it (an update: its changed fields).
    */
   historyBytes: positiveInt(),
-  /** Frames a connection may send per second on average; past the burst each is dropped with 4029. */
+  /**
+   * Frames a connection may send per second on average (a frame counts once per started KiB);
+   * past the burst each is dropped with 4029.
+   */
   maxMessagesPerSecond: positiveInt(),
   /** Frames a connection may send at once above its rate, before the first is dropped with 4029. */
   maxMessageBurst: positiveInt(),

@@ -57,6 +57,11 @@ export const SERVER_BOUNDS = Object.freeze({
    */
   maxFramesWaiting: 100,
   /**
+   * A frame counts toward `maxMessagesPerSecond` and `maxMessageBurst` once per started this many
+   * characters: reading one costs the server by its size, so a 45 KB frame is 45 small ones.
+   */
+  messageBytesPerToken: 1024,
+  /**
    * The window of the frame rate limit's close: a connection that has more than
    * `maxMessageBurst` frames dropped (each answered with error 4029) within it is closed with
    * 4029. A client over its rate by a little loses frames; one that keeps on goes.

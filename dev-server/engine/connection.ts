@@ -128,7 +128,7 @@ export class Connection implements SubscriptionOwner, SubscribeJobHost, Flushabl
     const now = this.core.clock.now();
     this.lastSeen = now;
     // First, before anything reads the frame: past the limit a frame costs next to nothing.
-    if (!this.frames.take(now)) {
+    if (!this.frames.take(now, text.length)) {
       this.rateLimited(text, now);
       return;
     }
@@ -558,7 +558,7 @@ export class Connection implements SubscriptionOwner, SubscribeJobHost, Flushabl
     const { maxMessagesPerSecond, maxMessageBurst } = this.core.limits;
     this.sendError(
       'rate_limited',
-      `frame dropped: over maxMessagesPerSecond (${maxMessagesPerSecond} a second, bursts of maxMessageBurst ${maxMessageBurst}); slow down`,
+      `frame dropped: over maxMessagesPerSecond (${maxMessagesPerSecond} a second, bursts of maxMessageBurst ${maxMessageBurst}; a frame counts once per started KiB); slow down`,
       topLevelId(text),
     );
   }

@@ -1,6 +1,7 @@
 /**
  * A connection's frame rate limit (PROTOCOL.md section 7, 4029): a token bucket that holds up to
- * `maxMessageBurst` frames and refills at `maxMessagesPerSecond`. The connection asks it before
+ * `maxMessageBurst` frames and refills at `maxMessagesPerSecond`; a large frame counts as one per
+ * started KiB, since what it costs the server to read (JSON, validation) grows with its size. The connection asks it before
  * it reads a frame, so a frame past the limit costs a few arithmetic operations and allocates
  * nothing; it also counts the dropped frames that close a connection which keeps on.
  */
@@ -22,16 +23,20 @@ export class FrameBudget {
     this.refilledAt = now;
   }
 
-  /** Spends one frame's token; false when there is none (the frame is dropped). */
-  take(now: number): boolean {
+  /**
+   * Spends a frame's tokens: one per started `SERVER_BOUNDS.messageBytesPerToken` of its text
+   * (reading a frame costs by its size); false when there are not that many (it is dropped).
+   */
+  take(now: number, length: number): boolean {
+    const cost = 1 + Math.floor(length / SERVER_BOUNDS.messageBytesPerToken);
     const elapsed = now - this.refilledAt;
     if (elapsed > 0) {
       // A clock that steps back refills nothing, rather than draining the bucket.
       this.tokens = Math.min(this.burst, this.tokens + (elapsed * this.perSecond) / 1000);
       this.refilledAt = now;
     }
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
+    if (this.tokens < cost) return false;
+    this.tokens -= cost;
     return true;
   }
 

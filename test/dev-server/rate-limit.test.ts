@@ -67,6 +67,21 @@ describe('frame rate limit (4029), over real sockets', () => {
     );
   });
 
+  it('counts a large frame once per started KiB: a 3 KiB frame takes four of the burst', async () => {
+    const client = await pool.connect(server, KEYS.acmeSecret);
+    const padding = 'x'.repeat(3 * SERVER_BOUNDS.messageBytesPerToken);
+    client.send({ type: 'ping', t: 'big', pad: padding } as never); // an unknown key: a 4000 after it is read
+    client.send({ type: 'ping', t: 'fits' });
+    client.send({ type: 'ping', t: 'over' });
+    const limited = await client.next('error', (m) => m.code === CODE.rate_limited);
+    assert.ok(limited);
+    assert.deepEqual(
+      client.messages.filter((m) => m.type === 'pong').map((m) => m.t),
+      ['fits'],
+      'the large frame took 4 of the 5, the next one the last',
+    );
+  });
+
   /** Dropped frames and the id their 4029 names: the top-level `"id"` JSON.parse would read, when plain. */
   const DROPPED: { frame: string; id: string | undefined }[] = [
     { frame: JSON.stringify({ type: 'subscribe', channel: 'events:s9', id: 's9' }), id: 's9' },

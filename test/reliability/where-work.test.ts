@@ -4,7 +4,8 @@
  * their worst within the limits while a bystander polls `/healthz`:
  *
  * 1. the issue's case: a `$or` of 990 `$contains` terms (a ~45 KB frame, inside the frame and term
- *    limits) with a snapshot, five connections at once, round after round: each is refused with
+ *    limits) with a snapshot, five connections at once, round after round as fast as the frame
+ *    rate limit lets them (such a frame counts as one per KiB): each is refused with
  *    4000 naming `maxFilterWork` (before: ~1 s of blocked event loop per snapshot, 14–22 s on
  *    repetitive data);
  * 2. the worst that fits: wheres just under `maxFilterWork` per record, with snapshots of every
@@ -16,9 +17,9 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import type { Where } from '../../protocol/index.js';
+import { LIMIT_DEFAULTS, SERVER_BOUNDS, type Where } from '../../protocol/index.js';
 import { CliProcess, tempDir, writeJson } from '../support/cli-process.js';
-import { RawClient, getToken, rest } from '../support/raw-client.js';
+import { RawClient, getToken, rest, sleep } from '../support/raw-client.js';
 import { recordFigures, secondsSince } from './support/figures.js';
 import { HealthzProbe, latencySummary } from './support/healthz-probe.js';
 import { mib } from './support/memory-probe.js';
@@ -111,8 +112,13 @@ describe('a valid where at the work limits', () => {
     }).length;
     const attackers = await Promise.all(Array.from({ length: 5 }, () => connect(cli.url, READER)));
     const refusals: { ms: number; type: string; message: string }[] = [];
+    // As fast as the frame rate limit lets each connection send such frames (one per started KiB).
+    const pauseMs = Math.ceil(
+      (frameBytes / SERVER_BOUNDS.messageBytesPerToken + 1) * (1000 / LIMIT_DEFAULTS.maxMessagesPerSecond),
+    );
     for (let round = 0; round < SIZE.rounds; round++) {
       refusals.push(...(await Promise.all(attackers.map((c) => answer(c, `big${round}`, big)))));
+      await sleep(pauseMs);
     }
     const refusedPhase = latencySummary(probe.mark());
 
