@@ -34,10 +34,18 @@ function maximalWhere(extraNots = 0, extraTerms = 0): Where {
 
 describe('filter cost', () => {
   let server: TestServer;
-  // maxFilterWorkPerSecond out of the way: this measures the wheres' own cost, not the bucket that caps it.
+  // maxFilterWorkPerSecond and the frame rate limit out of the way: this measures the wheres' own
+  // cost, not the limits that cap what a connection may ask for (where-work.test.ts does).
   before(
     async () =>
-      (server = await startTestServer({ limits: { flushIntervalMs: 0, maxFilterWorkPerSecond: 1e9 } })),
+      (server = await startTestServer({
+        limits: {
+          flushIntervalMs: 0,
+          maxFilterWorkPerSecond: 1e9,
+          maxMessagesPerSecond: 1e6,
+          maxMessageBurst: 1e6,
+        },
+      })),
   );
   after(() => server.close());
 
