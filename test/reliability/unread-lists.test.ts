@@ -117,7 +117,7 @@ describe('REST lists nobody reads', () => {
 
     recordFigures({
       area: 'hardening',
-      test: 'large REST lists never read (issue 13, item 5)',
+      test: 'large REST lists never read',
       scale: SCALE,
       load: `${SIZE.unread} lists of ${RECORDS} records (${mib(dataBytes)} MiB each) requested and not read; maxConcurrentRequestsPerClient ${QUOTA}`,
       faults: 0,

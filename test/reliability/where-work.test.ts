@@ -178,7 +178,7 @@ describe('a valid where at the work limits', () => {
       `p50 ${percentile(values, 50).toFixed(0)} ms, max ${Math.max(...values).toFixed(0)} ms`;
     recordFigures({
       area: 'hardening',
-      test: 'a valid where at the work limits (issue 13, item 2)',
+      test: 'a valid where at the work limits: the 990-term where, the worst that fits, live wheres',
       scale: SCALE,
       load: `${SIZE.records} records of 2 KB repetitive text; ${refusals.length} subscribes of a $or of 990 $contains (${(frameBytes / 1024).toFixed(0)} KB frames, 5 at once); ${fitting.length} snapshots of every record at 18 009 units a record; ${live.length} × 100 live wheres during ${SIZE.writes} writes`,
       faults: 0,
