@@ -65,7 +65,8 @@ export class Connection implements SubscriptionOwner, SubscribeJobHost, Flushabl
   private lastSeen: number;
   private badFrames: number[] | undefined;
   private readonly frames: FrameBudget;
-  private readonly tally = new MessageTally();
+  /** The coalesced `message` audit; made when a frame is first counted for a listener. */
+  private tally: MessageTally | undefined;
   /**
    * One timer per connection, armed for the earliest of its deadlines: the auth frame's while
    * authenticating; then the next ping, the session's end and (WebSocket) the silence limit.
@@ -504,9 +505,8 @@ export class Connection implements SubscriptionOwner, SubscribeJobHost, Flushabl
     if (this.state === 'open') {
       due = Math.min(due, this.nextPing);
       if (this.transport === 'websocket') due = Math.min(due, this.lastSeen + 2 * limits.heartbeatMs);
-      if (this.tally.startedAt !== undefined) {
-        due = Math.min(due, this.tally.startedAt + SERVER_BOUNDS.messageAuditIntervalMs);
-      }
+      const tallied = this.tally?.startedAt;
+      if (tallied !== undefined) due = Math.min(due, tallied + SERVER_BOUNDS.messageAuditIntervalMs);
     }
     if (this.timer !== undefined) clock.clearTimeout(this.timer);
     this.timer = clock.setTimeout(this.onTimer, Math.max(0, due - clock.now()));
@@ -520,7 +520,7 @@ export class Connection implements SubscriptionOwner, SubscribeJobHost, Flushabl
     if (this.state === 'authenticating') {
       if (now >= this.deadline) this.refuse('token_invalid', 'no auth frame within 5 s');
     } else if (this.state === 'open') {
-      const tallied = this.tally.startedAt;
+      const tallied = this.tally?.startedAt;
       if (tallied !== undefined && now >= tallied + SERVER_BOUNDS.messageAuditIntervalMs)
         this.auditMessages();
       if (now >= this.deadline) this.close('token_expired', 'session reached sessionTtlMs');
@@ -566,12 +566,12 @@ export class Connection implements SubscriptionOwner, SubscribeJobHost, Flushabl
   /** Counts a frame for the coalesced `message` audit (nothing when no one listens). */
   private countMessage(type: ClientMessage['type'] | undefined, now: number): void {
     if (this.state !== 'open' || !this.core.audit.wants('message')) return;
-    if (this.tally.count(type, now)) this.armTimer(); // the interval's end is a deadline now
+    if ((this.tally ??= new MessageTally()).count(type, now)) this.armTimer(); // the interval's end is a deadline now
   }
 
   /** Emits the `message` record of the interval so far, if anything was counted. */
   private auditMessages(): void {
-    const details = this.tally.take();
+    const details = this.tally?.take();
     if (details) this.audit('message', details);
   }
 
