@@ -40,6 +40,7 @@ export function createHttpHandler(
         url,
         headers,
         body: body === '' ? undefined : body,
+        signal: request.signal,
       });
       if ('start' in answer) {
         return new HttpResponse(sseStream(answer, sockets, request.signal), {

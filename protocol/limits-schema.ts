@@ -61,9 +61,9 @@ export const LimitsSchema = z.strictObject({
    */
   maxRoomMembers: positiveInt(),
   /**
-   * Work one evaluation of a `where` against one record may take: one unit per term, plus one per
-   * character a `$contains` scans (per element of an array field). A where past it is refused, or
-   * its live subscription ended, with 4000.
+   * Work one evaluation of a `where` against one record may take: one unit per term and per
+   * character of its string operands, plus one per character a `$contains` scans (per element of
+   * an array field). A where past it is refused, or its live subscription ended, with 4000.
    */
   maxFilterWork: positiveInt(),
   /**

@@ -44,11 +44,14 @@
  * plus every element of an `$in`/`$nin` array).
  *
  * Work (`compileMeteredWhere`, `evaluateWhere`): the server bounds what one evaluation may cost,
- * in work rather than in terms, because a term's cost depends on the record: one unit per term
- * (known when compiled) plus, as the evaluation runs, one per character a `$contains` scans in a
- * string field and per element it compares in an array field (times the operand's JSON length
- * for an object operand). Other operators cost at most their operand's length, which the frame
- * bounds. An evaluation over its allowance stops at the search that would pass it.
+ * in work rather than in terms, because a term's cost depends on its operands and on the record.
+ * Known when compiled: one unit per term, plus the length of each string operand of `$eq`, `$ne`,
+ * `$gt`…`$lte`, `$contains` and `$startsWith` (compared or searched for character by character)
+ * and the JSON length of each object operand (walked by deep equality, also inside `$in`). Known
+ * as the evaluation runs: one unit per character a `$contains` scans in a string field, and per
+ * element it compares in an array field (times the operand's JSON length for an object operand).
+ * A unit is about 5–10 ns of the worst case. An evaluation over its allowance stops at the
+ * search that would pass it.
  *
  * Field paths follow `fieldPathError`: non-empty segments, at most 256 characters, and no
  * `__proto__`, `constructor` or `prototype`; records are read through own properties only. A value
@@ -109,7 +112,8 @@ export class WhereError extends Error {
 
 type Path = readonly (string | number)[];
 type Test = (value: unknown) => boolean;
-type Budget = { terms: number };
+/** What compiling counts: terms (against `maxTerms`) and the fixed work of one evaluation. */
+type Budget = { terms: number; work: number };
 
 const ALWAYS: Test = () => true;
 const NEVER: Test = () => false;
@@ -124,6 +128,15 @@ function describe(value: unknown): string {
   return typeof value === 'object' ? 'an object' : typeof value;
 }
 
+/**
+ * The fixed work of comparing with a literal operand: a string's length (compared, or searched
+ * for, character by character), an object's JSON length (walked by deep equality), else nothing.
+ */
+function literalWork(operand: unknown): number {
+  if (typeof operand === 'string') return operand.length;
+  return typeof operand === 'object' && operand !== null ? JSON.stringify(operand).length : 0;
+}
+
 function enter(depth: number, path: Path): void {
   if (depth > WHERE_LIMITS.maxDepth) {
     fail(`where is nested more than ${WHERE_LIMITS.maxDepth} levels deep (WHERE_LIMITS.maxDepth)`, path);
@@ -132,6 +145,7 @@ function enter(depth: number, path: Path): void {
 
 function spend(budget: Budget, terms: number, path: Path): void {
   budget.terms += terms;
+  budget.work += terms;
   if (budget.terms > WHERE_LIMITS.maxTerms) {
     fail(
       `where has more than ${WHERE_LIMITS.maxTerms} terms (WHERE_LIMITS.maxTerms); ` +
@@ -304,6 +318,7 @@ function compileOperator(
     case '$eq':
     case '$ne': {
       checkLiteral(operand, field, depth, path);
+      budget.work += literalWork(operand);
       return op === '$eq' ? equals(operand) : not(equals(operand));
     }
     case '$gt':
@@ -311,6 +326,7 @@ function compileOperator(
     case '$lt':
     case '$lte':
       checkLiteral(operand, field, depth, path);
+      budget.work += literalWork(operand);
       return order(op, operand);
     case '$in':
     case '$nin': {
@@ -319,7 +335,11 @@ function compileOperator(
       const operands = operand as readonly unknown[];
       spend(budget, operands.length, path);
       enter(depth, path);
-      for (let i = 0; i < operands.length; i++) checkLiteral(operands[i], field, depth + 1, [...path, i]);
+      for (let i = 0; i < operands.length; i++) {
+        checkLiteral(operands[i], field, depth + 1, [...path, i]);
+        // Scalars are found by hash; each object is compared in turn.
+        if (typeof operands[i] === 'object') budget.work += literalWork(operands[i]);
+      }
       return op === '$in' ? member(operands) : not(member(operands));
     }
     case '$exists':
@@ -329,12 +349,14 @@ function compileOperator(
       return operand ? (x) => x !== undefined : (x) => x === undefined;
     case '$contains':
       checkLiteral(operand, field, depth, path);
+      budget.work += literalWork(operand);
       return contains(operand);
     case '$startsWith': {
       if (typeof operand !== 'string') {
         fail(`${name} at ${field} expects a string, got ${describe(operand)}`, path);
       }
       const prefix = operand;
+      budget.work += prefix.length;
       return (x) => typeof x === 'string' && x.startsWith(prefix);
     }
     case '$not':
@@ -435,7 +457,7 @@ function compileListWhere(list: readonly unknown[], budget: Budget): Test {
   );
 }
 
-function compileAny(where: unknown, budget: Budget = { terms: 0 }): Test {
+function compileAny(where: unknown, budget: Budget = { terms: 0, work: 0 }): Test {
   if (Array.isArray(where)) return compileListWhere(where, budget);
   if (isPlainObject(where)) return compileObjectWhere(where, [], 1, budget);
   return fail(
@@ -468,22 +490,25 @@ export function compileWhere(where: Where | undefined): (record: unknown) => boo
   return where === undefined ? ALWAYS : compileAny(where);
 }
 
-/** A where compiled for metered evaluation (`evaluateWhere`): its predicate and its term count. */
+/** A where compiled for metered evaluation (`evaluateWhere`): its predicate and its fixed work. */
 export type MeteredWhere = {
   readonly test: (record: unknown) => boolean;
-  /** Work every evaluation takes whatever the record: one unit per term. 0: no where. */
-  readonly terms: number;
+  /**
+   * Work every evaluation takes whatever the record: a unit per term, plus the length of each
+   * operand compared character by character (see "Work" above). 0: no where.
+   */
+  readonly fixedWork: number;
 };
 
 /** A where that matches every record and costs nothing: no `where` given. */
-const EVERYTHING: MeteredWhere = Object.freeze({ test: ALWAYS, terms: 0 });
+const EVERYTHING: MeteredWhere = Object.freeze({ test: ALWAYS, fixedWork: 0 });
 
 /** Compiles a where for `evaluateWhere`, like `compileWhere` (same errors). */
 export function compileMeteredWhere(where: Where | undefined): MeteredWhere {
   if (where === undefined) return EVERYTHING;
-  const budget: Budget = { terms: 0 };
+  const budget: Budget = { terms: 0, work: 0 };
   const test = compileAny(where, budget);
-  return { test, terms: Math.max(1, budget.terms) };
+  return { test, fixedWork: Math.max(1, budget.work) };
 }
 
 /** What one metered evaluation did: its work, and whether it matched (undefined: over its allowance). */
@@ -495,20 +520,20 @@ export type WhereEvaluation = { work: number; matched: boolean | undefined };
  */
 export function evaluateWhere(where: MeteredWhere, record: unknown, allowance: number): WhereEvaluation {
   const out = EVALUATION;
-  if (where.terms > allowance) {
+  if (where.fixedWork > allowance) {
     out.work = allowance;
     out.matched = undefined;
     return out;
   }
   workSpent = 0;
-  workLimit = allowance - where.terms;
+  workLimit = allowance - where.fixedWork;
   try {
     out.matched = where.test(record);
   } catch (error) {
     if (error !== OVER_ALLOWANCE) throw error;
     out.matched = undefined;
   } finally {
-    out.work = where.terms + Math.min(workSpent, workLimit);
+    out.work = where.fixedWork + Math.min(workSpent, workLimit);
     workSpent = 0;
     workLimit = Infinity;
   }

@@ -41,14 +41,14 @@ const recordEnvelope = {
 };
 
 /** A create or a delete; `record` is there when the delta's direction needs it. */
-export const RecordWriteDeltaSchema = z.strictObject({
+const RecordWriteDeltaSchema = z.strictObject({
   ...recordEnvelope,
   operation: z.enum(['create', 'delete']),
   record: z.optional(StoredRecordSchema),
 });
 
 /** An update: the changed fields' values after and before (a field absent there was absent then). */
-export const RecordUpdateDeltaSchema = z.strictObject({
+const RecordUpdateDeltaSchema = z.strictObject({
   ...recordEnvelope,
   operation: z.literal('update'),
   changedFields: z.array(z.string()),

@@ -57,8 +57,17 @@ export class Environment {
       scheduler: presence.scheduler,
       work: presence.work,
       maxMembers: presence.maxRoomMembers,
-      commitPresence: (room, change, member, memberKey) =>
-        this.commit({ kind: 'presence', room, change, member, memberKey }),
+      commitPresence: (room, change, member, memberKey) => {
+        const seq = this.seq;
+        try {
+          this.commit({ kind: 'presence', room, change, member, memberKey });
+        } catch (error) {
+          if (this.seq !== seq) throw error; // committed; its fan-out failed
+          console.error(`dev server: a presence ${change} in room "${room}" was not committed`, error);
+          return false;
+        }
+        return true;
+      },
       forget: (room) => {
         if (this.rooms.get(room.name) === room) this.rooms.delete(room.name);
       },

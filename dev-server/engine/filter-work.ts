@@ -31,10 +31,10 @@ export interface FilterMeter {
 }
 
 /** The refusal of a where that needs more than `maxFilterWork` on one record. */
-export function overRecordLimit(maxFilterWork: number, recordId: unknown): FilterWorkError {
+function overRecordLimit(maxFilterWork: number, recordId: unknown): FilterWorkError {
   return new FilterWorkError(
     `filter.where needs more than maxFilterWork (${maxFilterWork}) units of work on record ${JSON.stringify(recordId)}: ` +
-      'each term is one unit, and each character or element a $contains scans one more; use fewer terms or search shorter fields',
+      'each term and each character of its string operands is one unit, and each character or element a $contains scans one more; use fewer or shorter terms, or search shorter fields',
   );
 }
 
@@ -49,7 +49,7 @@ export class JobMeter implements FilterMeter {
   constructor(private readonly maxFilterWork: number) {}
 
   match(where: MeteredWhere, record: unknown, recordId: unknown): boolean {
-    if (where.terms === 0) return true;
+    if (where.fixedWork === 0) return true;
     const result = evaluateWhere(where, record, this.maxFilterWork);
     this.work += result.work;
     if (result.matched === undefined) throw overRecordLimit(this.maxFilterWork, recordId);
@@ -72,7 +72,7 @@ export class LiveFilterBudget implements FilterMeter {
   }
 
   match(where: MeteredWhere, record: unknown, recordId: unknown): boolean {
-    if (where.terms === 0) return true;
+    if (where.fixedWork === 0) return true;
     const now = this.clock.now();
     if (now !== this.refilledAt) {
       this.tokens = Math.min(this.perSecond, this.tokens + ((now - this.refilledAt) * this.perSecond) / 1000);

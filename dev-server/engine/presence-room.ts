@@ -33,9 +33,9 @@ import type { Subscription } from './subscription.js';
 import type { SlicedJob, WorkQueue } from './work-queue.js';
 
 /**
- * What one presence event of a commit's fan-out costs, in the engine's work units
- * (work-queue.ts: a slice of 1 000 000 is about a millisecond): some 5 µs with a 1 KiB meta,
- * its share of the batch frame and of the socket write included.
+ * What one presence event of a commit's fan-out costs, in the engine's work units (work-queue.ts:
+ * about a nanosecond of typical work each): some 5 µs with a 1 KiB meta, its share of the batch
+ * frame and of the socket write included.
  */
 const EVENT_UNITS = 5000;
 
@@ -46,8 +46,11 @@ export interface RoomHost {
   readonly work: WorkQueue;
   /** `maxRoomMembers`. */
   readonly maxMembers: number;
-  /** Commits one change of the room: it takes the next seq and is fanned out to the members. */
-  commitPresence(room: string, change: 'join' | 'leave', member: Member, memberKey: number): void;
+  /**
+   * Commits one change of the room: it takes the next seq and is fanned out to the members.
+   * False when nothing was committed (the journal refused it).
+   */
+  commitPresence(room: string, change: 'join' | 'leave', member: Member, memberKey: number): boolean;
   /** The room has no member and nothing waiting: the environment may forget it. */
   forget(room: PresenceRoom): void;
 }
@@ -133,10 +136,15 @@ export class PresenceRoom implements Flushable, SlicedJob {
       this.forgetIfIdle();
       return;
     }
+    this.vacate(place);
+    this.queue(place);
+  }
+
+  /** Lists a committed place whose member left, for a joiner of its identity to take over. */
+  private vacate(place: Place): void {
     const vacated = this.vacated.get(place.identity);
     if (vacated) vacated.push(place);
     else this.vacated.set(place.identity, [place]);
-    this.queue(place);
   }
 
   /**
@@ -176,22 +184,36 @@ export class PresenceRoom implements Flushable, SlicedJob {
 
   private commit(place: Place): void {
     this.changes.delete(place);
-    const change = place.committed ? 'leave' : 'join';
+    const leaving = place.committed;
+    const change = leaving ? 'leave' : 'join';
     // The room's state first: a member leaving during this commit's fan-out finds it current.
-    if (place.committed) {
+    if (leaving) {
       this.committed.delete(place);
       this.unvacate(place);
     } else {
       place.committed = true;
       this.committed.add(place);
     }
+    let committed = true;
     try {
-      this.host.commitPresence(this.name, change, place.member, place.key);
+      committed = this.host.commitPresence(this.name, change, place.member, place.key);
     } catch (error) {
-      // A journal that cannot write, or a failing fan-out: this runs on a timer, and the
-      // server and the room's other changes must carry on.
+      // A failing fan-out after the commit took its seq: this runs on a timer, and the server
+      // and the room's other changes must carry on.
       console.error(`dev server: a presence ${change} in room "${this.name}" failed`, error);
     }
+    if (committed) return;
+    // Nothing was committed (the journal refused it): the room is as it was, and the change waits
+    // for the next interval, so that views built from `members` and the events stay the room.
+    if (leaving) {
+      this.committed.add(place);
+      this.vacate(place);
+    } else {
+      place.committed = false;
+      this.committed.delete(place);
+    }
+    place.queued = ++this.queued;
+    this.changes.add(place);
   }
 
   /** Puts a change in line for the flush (at the end, when it was in line already). */

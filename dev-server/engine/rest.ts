@@ -37,6 +37,8 @@ export type HttpRequest = {
   url: string;
   headers: Readonly<Record<string, string | undefined>>;
   body?: string | undefined;
+  /** Aborted when the client goes: work still preparing its answer stops. */
+  signal?: AbortSignal | undefined;
 };
 
 /** A complete HTTP answer. */
@@ -162,7 +164,7 @@ function route(
     if (id === undefined) {
       allow(req, 'GET', 'POST');
       if (req.method === 'POST') return json(201, env.create(object, readRecordBody(req), correlationId));
-      return listRecords(engine, key, env, object, url.searchParams, { ...cors, ...JSON_TYPE });
+      return listRecords(engine, key, env, object, url.searchParams, { ...cors, ...JSON_TYPE }, req.signal);
     }
     allow(req, 'GET', 'PATCH', 'DELETE');
     if (req.method === 'GET') {
@@ -189,6 +191,7 @@ async function listRecords(
   object: string,
   params: URLSearchParams,
   headers: Record<string, string>,
+  signal: AbortSignal | undefined,
 ): Promise<StreamedResponse> {
   const where = params.has('where')
     ? parseParam('where', WhereSchema, jsonParam('where', params.get('where') as string))
@@ -203,15 +206,15 @@ async function listRecords(
   const limit = params.has('limit')
     ? parseParam('limit', LimitParamSchema, Number(params.get('limit')))
     : undefined;
-  const job = new RecordQueryJob(
-    env.table(object),
-    { where: compileMeteredWhere(where), sort, limit, maxChars: MAX_LIST_CHARS },
-    new JobMeter(engine.limits.maxFilterWork),
-  );
-  const release = engine.takeRequestSlot(key.client);
+  const release = engine.takeRequestSlot(key.client); // before the table is copied
   let result: QueryResult;
   try {
-    result = await runSliced(engine, job);
+    const job = new RecordQueryJob(
+      env.table(object),
+      { where: compileMeteredWhere(where), sort, limit, maxChars: MAX_LIST_CHARS },
+      new JobMeter(engine.limits.maxFilterWork),
+    );
+    result = await runSliced(engine, job, signal);
   } catch (error) {
     release();
     if (error instanceof FilterWorkError) throw new ApiError('bad_request', error.message);
@@ -220,12 +223,17 @@ async function listRecords(
   return { status: 200, headers, chunks: listBody(result, compileProjection(fields)), done: release };
 }
 
-/** Runs a query in slices between turns of the event loop. */
-function runSliced(engine: Engine, job: RecordQueryJob): Promise<QueryResult> {
+/** Runs a query in slices between turns of the event loop, until done or `signal` aborts. */
+function runSliced(
+  engine: Engine,
+  job: RecordQueryJob,
+  signal: AbortSignal | undefined,
+): Promise<QueryResult> {
   return new Promise((resolve, reject) => {
     engine.work.start({
       step(units) {
         try {
+          if (signal?.aborted) throw new ApiError('bad_request', 'the client went before its list was ready');
           if (!job.step(units)) return false;
           resolve(job.result());
         } catch (error) {

@@ -14,6 +14,7 @@ import {
   normalizeOperation,
   type Change,
   type Channel,
+  type LiveRecord,
   type Member,
   type MeteredWhere,
   type Operation,
@@ -177,9 +178,10 @@ export class Subscription {
 
   /**
    * The event this subscription gets for a commit, or null when it gets none. `meter` prices the
-   * where: the owner's live budget in the fan-out, a job's in a replay. Throws `FilterWorkError`.
+   * where: a job's in a replay; without one (the fan-out), the owner's live budget. Throws
+   * `FilterWorkError`.
    */
-  eventFor(parts: EventParts, meter: FilterMeter = this.owner.filterBudget): SharedEvent | null {
+  eventFor(parts: EventParts, meter?: FilterMeter): SharedEvent | null {
     const commit = parts.commit;
     switch (commit.kind) {
       case 'record':
@@ -192,7 +194,7 @@ export class Subscription {
   }
 
   /** What a record commit does to this subscription's result set, or null when it concerns it not. */
-  changeFor(commit: RecordCommit, parts: EventParts, meter: FilterMeter): Change | null {
+  private changeFor(commit: RecordCommit, parts: EventParts, meter: FilterMeter | undefined): Change | null {
     if (
       this.object !== undefined
         ? commit.object !== this.object
@@ -204,13 +206,11 @@ export class Subscription {
     if (this.operations && !this.operations.has(commit.operation)) return null;
     let before = false;
     let after = false;
-    const { where } = this;
-    const id = commit.record.id;
-    if (commit.operation === 'create') after = meter.match(where, commit.record, id);
-    else if (commit.operation === 'delete') before = meter.match(where, commit.record, id);
+    if (commit.operation === 'create') after = this.matches(commit.record, meter);
+    else if (commit.operation === 'delete') before = this.matches(commit.record, meter);
     else {
-      before = commit.oldRecord ? meter.match(where, commit.oldRecord, id) : false;
-      after = meter.match(where, commit.record, id);
+      before = commit.oldRecord ? this.matches(commit.oldRecord, meter) : false;
+      after = this.matches(commit.record, meter);
     }
     const change = classifyChange(before, after);
     // An update that touches no projected field and keeps the match is noise to this subscriber.
@@ -235,7 +235,17 @@ export class Subscription {
     return kept.filter((key) => !deepEqual(before[key], after[key]));
   }
 
-  private recordEvent(commit: RecordCommit, parts: EventParts, meter: FilterMeter): SharedEvent | null {
+  /** Whether a record matches the where; a where-less subscription costs no meter at all. */
+  private matches(record: LiveRecord, meter: FilterMeter | undefined): boolean {
+    if (this.where.fixedWork === 0) return true;
+    return (meter ?? this.owner.filterBudget).match(this.where, record, record.id);
+  }
+
+  private recordEvent(
+    commit: RecordCommit,
+    parts: EventParts,
+    meter: FilterMeter | undefined,
+  ): SharedEvent | null {
     // The live fan-out only offers record commits to records channels, but a replay offers every commit.
     if (this.channel.kind !== 'records') return null;
     const change = this.changeFor(commit, parts, meter);

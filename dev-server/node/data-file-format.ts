@@ -31,7 +31,7 @@ export const HeaderLineSchema = z.strictObject({
 });
 
 /** Starts an environment: its `records` record lines and `history` commit lines follow. */
-export const EnvironmentLineSchema = z.strictObject({
+const EnvironmentLineSchema = z.strictObject({
   kind: z.literal('environment'),
   client: z.string(),
   environment: z.string(),
@@ -42,17 +42,17 @@ export const EnvironmentLineSchema = z.strictObject({
 });
 
 /** One record of the environment above. */
-export const RecordLineSchema = z.strictObject({
+const RecordLineSchema = z.strictObject({
   kind: z.literal('record'),
   object: z.string(),
   record: StoredRecordSchema,
 });
 
 /** One history commit of the environment above, as a backward delta; newest first. */
-export const CommitLineSchema = z.strictObject({ kind: z.literal('commit'), commit: CommitDeltaSchema });
+const CommitLineSchema = z.strictObject({ kind: z.literal('commit'), commit: CommitDeltaSchema });
 
 /** The snapshot's last line. */
-export const EndLineSchema = z.strictObject({ kind: z.literal('end'), environments: count() });
+const EndLineSchema = z.strictObject({ kind: z.literal('end'), environments: count() });
 
 /** Any line of a snapshot after the header. */
 export const SnapshotLineSchema = z.discriminatedUnion('kind', [
@@ -61,9 +61,6 @@ export const SnapshotLineSchema = z.discriminatedUnion('kind', [
   CommitLineSchema,
   EndLineSchema,
 ]);
-/** Any line of a snapshot after the header. */
-export type SnapshotLine = z.infer<typeof SnapshotLineSchema>;
-
 /** A journal line: one commit of one environment, as a forward delta. */
 export const JournalLineSchema = z.strictObject({
   client: z.string(),

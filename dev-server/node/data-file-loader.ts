@@ -67,11 +67,11 @@ async function readJournal(
       end = line.end;
       continue;
     }
+    // A last line without its newline is an append cut short: its commit was never acknowledged
+    // (the newline is written with it), whether or not what was written happens to parse.
+    if (newest && !line.terminated) break;
     const entry = journalEntry(line);
-    if (typeof entry === 'string') {
-      if (newest && !line.terminated) break;
-      throw fail(line, entry);
-    }
+    if (typeof entry === 'string') throw fail(line, entry);
     const key = keyOf(entry);
     let env = environments.get(key);
     if (!env)

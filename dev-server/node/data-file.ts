@@ -30,6 +30,8 @@ export class DataFile {
   private readonly journals: { current: string; older: string };
   /** `<file>.journal.1` holds commits no snapshot holds yet: do not rotate onto it. */
   private olderPending: boolean;
+  /** Bytes in the current journal: where a failed append is cut back to. */
+  private journalBytes = 0;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
@@ -51,25 +53,46 @@ export class DataFile {
   private constructor(
     private readonly path: string,
     private readonly engine: Engine,
-    journalBytes: number,
+    wholeLines: number,
   ) {
     this.journals = journalPaths(path);
     this.olderPending = existsSync(this.journals.older);
     try {
       this.journalFd = openSync(this.journals.current, 'a');
       // A torn line left by a crash: appending after it would glue the next line onto it.
-      if (statSync(this.journals.current).size > journalBytes) ftruncateSync(this.journalFd, journalBytes);
+      const size = statSync(this.journals.current).size;
+      if (size > wholeLines) ftruncateSync(this.journalFd, wholeLines);
+      this.journalBytes = Math.min(size, wholeLines);
     } catch (error) {
       throw dataFileError(path, `cannot open ${this.journals.current}: ${(error as Error).message}`);
     }
     this.off = engine.onCommit((env, commit) => {
       const line = { client: env.client, environment: env.name, commit: toDelta(commit, 'forward') };
-      writeAll(this.journalFd, `${JSON.stringify(line)}\n`);
+      this.append(`${JSON.stringify(line)}\n`);
       this.timer ??= setTimeout(
         () => void this.snapshot(),
         Math.max(COMPACT_EVERY_MS, SNAPSHOT_TIME_SHARE * this.lastSnapshotMs),
       );
     });
+  }
+
+  /**
+   * Appends a journal line. A write that fails part-way (a full disk) is cut back off before the
+   * error goes on to refuse the commit: the next line must not be glued onto a torn one.
+   */
+  private append(text: string): void {
+    const bytes = Buffer.from(text);
+    try {
+      for (let offset = 0; offset < bytes.length;) offset += writeSync(this.journalFd, bytes, offset);
+    } catch (error) {
+      try {
+        ftruncateSync(this.journalFd, this.journalBytes);
+      } catch {
+        // The disk refuses even that: the loader drops a torn last line, and refuses one in the middle.
+      }
+      throw error;
+    }
+    this.journalBytes += bytes.length;
   }
 
   /**
@@ -121,6 +144,7 @@ export class DataFile {
     }
     closeSync(this.journalFd);
     this.journalFd = fd;
+    this.journalBytes = 0;
     this.olderPending = true;
   }
 
@@ -134,10 +158,4 @@ export class DataFile {
     })();
     return this.closing;
   }
-}
-
-/** `writeSync` until every byte is out: a short write must not leave a torn journal line. */
-function writeAll(fd: number, text: string): void {
-  const bytes = Buffer.from(text);
-  for (let offset = 0; offset < bytes.length;) offset += writeSync(fd, bytes, offset);
 }

@@ -19,7 +19,7 @@ export type Line = {
 };
 
 /** The most UTF-8 bytes a line may have: its text must fit in one string (a byte is at most one unit). */
-export const MAX_LINE_BYTES = constants.MAX_STRING_LENGTH;
+const MAX_LINE_BYTES = constants.MAX_STRING_LENGTH;
 
 /** A line is too long to read into a string. */
 export class LineTooLongError extends Error {

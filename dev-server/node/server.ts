@@ -145,6 +145,9 @@ function answer(engine: Engine, req: IncomingMessage, res: ServerResponse): void
     }
     chunks.push(chunk);
   });
+  // A client that goes while its answer is prepared (a list matched in slices) stops that work.
+  const gone = new AbortController();
+  res.once('close', () => gone.abort());
   req.on('end', async () => {
     if (refused) return;
     const headers: Record<string, string | undefined> = {};
@@ -155,6 +158,7 @@ function answer(engine: Engine, req: IncomingMessage, res: ServerResponse): void
       url: req.url ?? '/',
       headers,
       body: chunks.length ? Buffer.concat(chunks).toString('utf8') : undefined,
+      signal: gone.signal,
     });
     if ('start' in result) streamSse(result, res);
     else if ('chunks' in result) streamBody(result, res);
@@ -164,11 +168,18 @@ function answer(engine: Engine, req: IncomingMessage, res: ServerResponse): void
 
 /** Writes a streamed answer as fast as the client reads it: the next piece is made on `drain`. */
 function streamBody(answer: StreamedResponse, res: ServerResponse): void {
+  if (res.destroyed) {
+    answer.done(); // the client went while the list was matched: its 'close' has passed
+    return;
+  }
   res.writeHead(answer.status, answer.headers);
   res.once('close', answer.done);
   const pump = (): void => {
     for (;;) {
-      if (res.destroyed) return;
+      if (res.destroyed) {
+        answer.done();
+        return;
+      }
       const piece = answer.chunks.next();
       if (piece.done) {
         res.end(answer.done);

@@ -76,6 +76,29 @@ describe('the --data file', () => {
     assert.deepStrictEqual(held(second), before);
   });
 
+  it('drops a last journal line cut before its newline, even one that parses, and appends cleanly after', async () => {
+    const data = dataPath();
+    const first = await start(data);
+    writeSome(first, 'c');
+    const before = held(first);
+    acme(first).create('orders', { id: 'cut', status: 'never acknowledged' });
+    const crash = dataPath();
+    copyFileSync(data, crash);
+    const journal = readFileSync(`${data}.journal`, 'utf8');
+    // The crash image: the last append cut exactly before its newline (its JSON is whole).
+    writeFileSync(`${crash}.journal`, journal.slice(0, -1));
+    const second = await start(crash);
+    assert.deepStrictEqual(held(second), before, 'the cut commit is not there; everything before is');
+    acme(second).create('orders', { id: 'after', status: 'new' });
+    const after = held(second);
+    // Another crash image, of the journal the second server appended to.
+    const again = dataPath();
+    copyFileSync(crash, again);
+    copyFileSync(`${crash}.journal`, `${again}.journal`);
+    const third = await start(again);
+    assert.deepStrictEqual(held(third), after, 'the next append was not glued onto the cut line');
+  });
+
   it('grows with the data, not with history × record size', async () => {
     const data = dataPath();
     const server = await start(data);

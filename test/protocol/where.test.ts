@@ -639,31 +639,45 @@ describe('evaluateWhere: work', () => {
     ...evaluateWhere(metered(where), record, allowance),
   });
 
-  it('costs nothing without a where, and one unit per term otherwise', () => {
-    assert.equal(metered(undefined).terms, 0);
-    assert.deepEqual(run({ status: 'pending', total: { $gt: 100 } }, order), { work: 2, matched: true });
+  it('costs nothing without a where; a unit per term, and the length of what is compared, otherwise', () => {
+    assert.equal(metered(undefined).fixedWork, 0);
+    assert.deepEqual(run({ total: { $gt: 100 }, flag: true }, order), { work: 2, matched: true });
+    // "pending" is compared character by character: 7 more.
+    assert.deepEqual(run({ status: 'pending' }, order), { work: 1 + 7, matched: true });
+    // $in scalars are found by hash: a unit each; an object operand walks its JSON length.
     assert.deepEqual(run({ status: { $in: ['paid', 'new'] } }, order), { work: 3, matched: false });
+    assert.deepEqual(run({ customer: { $in: [{ name: 'Ada' }] } }, order), {
+      work: 2 + JSON.stringify({ name: 'Ada' }).length,
+      matched: false,
+    });
+    assert.deepEqual(run({ title: { $startsWith: 'Blue' } }, order), { work: 1 + 4, matched: true });
   });
 
   it('adds what a $contains scans: the characters of a string field, the elements of an array', () => {
-    assert.deepEqual(run({ title: { $contains: 'widget' } }, order), { work: 1 + 11, matched: true });
-    assert.deepEqual(run({ tags: { $contains: 'sale' } }, order), { work: 1 + 2, matched: true });
-    // An object operand weighs its JSON length for every element it is compared with.
+    assert.deepEqual(run({ title: { $contains: 'widget' } }, order), { work: 1 + 6 + 11, matched: true });
+    assert.deepEqual(run({ tags: { $contains: 'sale' } }, order), { work: 1 + 4 + 2, matched: true });
+    // An object operand weighs its JSON length, once and for every element it is compared with.
+    const item = JSON.stringify({ sku: 'A1', qty: 2 }).length;
     assert.deepEqual(run({ items: { $contains: { sku: 'A1', qty: 2 } } }, order), {
-      work: 1 + JSON.stringify({ sku: 'A1', qty: 2 }).length,
+      work: 1 + item + item,
       matched: true,
     });
-    // A field that is not searched costs only its term.
-    assert.deepEqual(run({ total: { $contains: 'x' } }, order), { work: 1, matched: false });
+    // A field that is not searched costs only the term and its operand.
+    assert.deepEqual(run({ total: { $contains: 'x' } }, order), { work: 2, matched: false });
   });
 
   it('stops at the search that would pass the allowance, and says so', () => {
     const where = {
       $or: [{ title: { $contains: 'x' } }, { title: { $contains: 'y' } }, { status: 'pending' }],
     };
-    assert.deepEqual(run(where, order, 30), { work: 4 + 22, matched: true });
-    assert.deepEqual(run(where, order, 25), { work: 25, matched: undefined });
-    assert.deepEqual(run(where, order, 3), { work: 3, matched: undefined }, 'less than its terms: not run');
+    // Fixed: 4 terms, 1 + 1 + 7 characters of operands; then 11 scanned by each search.
+    assert.deepEqual(run(where, order, 40), { work: 13 + 22, matched: true });
+    assert.deepEqual(run(where, order, 30), { work: 30, matched: undefined });
+    assert.deepEqual(
+      run(where, order, 12),
+      { work: 12, matched: undefined },
+      'less than its fixed work: not run',
+    );
   });
 
   it('leaves a plain compiled where unmetered, also after an evaluation over its allowance', () => {

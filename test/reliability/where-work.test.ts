@@ -17,7 +17,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { LIMIT_DEFAULTS, SERVER_BOUNDS, type Where } from '../../protocol/index.js';
+import { LIMIT_DEFAULTS, SERVER_BOUNDS, compileMeteredWhere, type Where } from '../../protocol/index.js';
 import { CliProcess, tempDir, writeJson } from '../support/cli-process.js';
 import { RawClient, getToken, rest, sleep } from '../support/raw-client.js';
 import { recordFigures, secondsSince } from './support/figures.js';
@@ -40,6 +40,11 @@ let cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
   cleanups = [];
+});
+
+/** `terms` `$startsWith` prefixes of 32 characters that a 2 000-`a` text never starts with. */
+const prefixes = (terms: number): Where => ({
+  $or: Array.from({ length: terms }, (_, i) => ({ text: { $startsWith: `${'a'.repeat(30)}b${i}` } })),
 });
 
 /** `terms` `$contains` searches that scan all of a 2 000-`a` text and never match. */
@@ -117,12 +122,16 @@ describe('a valid where at the work limits', () => {
       (frameBytes / SERVER_BOUNDS.messageBytesPerToken + 1) * (1000 / LIMIT_DEFAULTS.maxMessagesPerSecond),
     );
     for (let round = 0; round < SIZE.rounds; round++) {
-      refusals.push(...(await Promise.all(attackers.map((c) => answer(c, `big${round}`, big)))));
+      // Every other round, 990 `$startsWith` terms instead: long operands are work too.
+      const where = round % 2 === 0 ? big : prefixes(990);
+      refusals.push(...(await Promise.all(attackers.map((c) => answer(c, `big${round}`, where)))));
       await sleep(pauseMs);
     }
     const refusedPhase = latencySummary(probe.mark());
 
-    // 2. The worst that fits: 9 searches of 2 000 characters, 18 009 units a record, every record.
+    // 2. The worst that fits: 9 searches of 2 000 characters (with their operands, just under
+    //    maxFilterWork a record), every record.
+    const fittingWork = compileMeteredWhere(searches(9)).fixedWork + 9 * 2000;
     const fitting: { ms: number; type: string; message: string }[] = [];
     await Promise.all(
       attackers.map(async (c, n) => {
@@ -180,7 +189,7 @@ describe('a valid where at the work limits', () => {
       area: 'hardening',
       test: 'a valid where at the work limits: the 990-term where, the worst that fits, live wheres',
       scale: SCALE,
-      load: `${SIZE.records} records of 2 KB repetitive text; ${refusals.length} subscribes of a $or of 990 $contains (${(frameBytes / 1024).toFixed(0)} KB frames, 5 at once); ${fitting.length} snapshots of every record at 18 009 units a record; ${live.length} × 100 live wheres during ${SIZE.writes} writes`,
+      load: `${SIZE.records} records of 2 KB repetitive text; ${refusals.length} subscribes of a $or of 990 $contains or $startsWith (${(frameBytes / 1024).toFixed(0)} KB frames, 5 at once); ${fitting.length} snapshots of every record at ${fittingWork} units a record; ${live.length} × 100 live wheres during ${SIZE.writes} writes`,
       faults: 0,
       badInputs: refusals.length,
       lost: 0,
