@@ -13,8 +13,9 @@
  * - the library's own acknowledging is off (`auto: false`, `timeoutSeconds: 0`), so keepalives
  *   that ask for an answer are answered here — with the durable position, or with the keepalive's
  *   own position when nothing received is still waiting to be made durable;
- * - values stay PostgreSQL's wire text (each relation's column parsers are set to identity); the
- *   caller maps them (values.ts).
+ * - values stay PostgreSQL's wire text: each relation's column parsers are set to identity as the
+ *   relation message is parsed, before any row of it is (with flow control on, rows are parsed
+ *   as they arrive but handed over later); the caller maps them (values.ts).
  *
  * A lost connection or a PostgreSQL restart is retried with backoff (1 s doubling to 30 s), the
  * status going `reconnecting` and back to `streaming`; a slot still held by a dying consumer
@@ -22,6 +23,7 @@
  */
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
 import { formatLsn, parseLsn } from './lsn.js';
+import { PG_SESSION_OPTIONS, keepWireText } from './values.js';
 
 /** A table as the stream describes it (pgoutput's relation message). */
 export type StreamRelation = {
@@ -72,9 +74,6 @@ export type StreamOptions = {
 
 const FIRST_RETRY_MS = 1000;
 const MAX_RETRY_MS = 30_000;
-/** Session settings of the replication connection: values.ts reads the wire text in this form. */
-export const STREAM_SESSION_OPTIONS =
-  '-c DateStyle=ISO -c TimeZone=UTC -c IntervalStyle=postgres -c extra_float_digits=1';
 
 /** Reads one slot until stopped. */
 export class PostgresStream {
@@ -122,7 +121,7 @@ export class PostgresStream {
   private async connect(): Promise<void> {
     if (this.stopped) return;
     const service = new LogicalReplicationService(
-      { connectionString: this.options.url, options: STREAM_SESSION_OPTIONS },
+      { connectionString: this.options.url, options: PG_SESSION_OPTIONS },
       { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: true } },
     );
     this.service = service;
@@ -138,6 +137,12 @@ export class PostgresStream {
     });
     service.on('error', (error: Error) => this.lost(service, error));
     const plugin = new PgoutputPlugin({ protoVersion: 1, publicationNames: [this.options.publication] });
+    const parse = plugin.parse.bind(plugin);
+    plugin.parse = (buffer: Buffer) => {
+      const message = parse(buffer) as Pgoutput.Message;
+      if (message.tag === 'relation') keepWireText(message);
+      return message;
+    };
     const from = this.durable === undefined ? '0/0' : formatLsn(this.durable);
     // subscribe() resolves only when the stream ends; a failure to start rejects it.
     service.subscribe(plugin, this.options.slot, from).then(
@@ -161,8 +166,6 @@ export class PostgresStream {
   private async receive(service: LogicalReplicationService, message: Pgoutput.Message): Promise<void> {
     switch (message.tag) {
       case 'relation':
-        // Keep the wire text: values.ts maps it, the same way for a snapshot's rows.
-        for (const column of message.columns) column.parser = (raw: unknown) => raw;
         this.relations.set(message.relationOid, relationOf(message));
         return;
       case 'begin':

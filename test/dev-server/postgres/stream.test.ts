@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PostgresConfigSchema, resolvePostgresConfig } from '../../../dev-server/sources/postgres/config.js';
+import { parseLsn } from '../../../dev-server/sources/postgres/lsn.js';
 import { preparePostgres } from '../../../dev-server/sources/postgres/setup.js';
 import {
   PostgresStream,
@@ -94,7 +95,7 @@ describe('the replication stream', () => {
       StreamTransaction,
     ];
     assert.deepEqual(
-      first.changes.map((c) => [c.operation, 'row' in c ? c.row : null]),
+      first.changes.map((c) => [c.operation, 'row' in c ? { ...c.row } : null]),
       [
         ['INSERT', { id: '1', label: 'a', n: '1' }],
         ['INSERT', { id: '2', label: 'b', n: '2' }],
@@ -103,13 +104,16 @@ describe('the replication stream', () => {
       'one transaction, its changes in order, as wire text',
     );
     const update = first.changes[2];
-    assert.deepEqual(update?.operation === 'UPDATE' ? update.old : null, { id: '2', label: 'b', n: '2' });
-    assert.deepEqual(second.changes, [
-      {
-        operation: 'DELETE',
-        relation: second.changes[0]?.operation === 'DELETE' ? second.changes[0].relation : undefined,
-        old: { id: '1', label: 'a', n: '1' },
-      },
+    assert.deepEqual(update?.operation === 'UPDATE' ? { ...update.old } : null, {
+      id: '2',
+      label: 'b',
+      n: '2',
+    });
+    const deleted = second.changes[0];
+    assert.equal(second.changes.length, 1);
+    assert.deepEqual(deleted?.operation === 'DELETE' ? [deleted.relation.name, { ...deleted.old }] : null, [
+      'items',
+      { id: '1', label: 'a', n: '1' },
     ]);
     assert.equal(third.changes[0]?.operation, 'TRUNCATE');
     assert.ok(first.xid < second.xid && second.xid < third.xid);
@@ -187,6 +191,10 @@ describe('the replication stream', () => {
          FROM pg_replication_slots WHERE slot_name = 'idle_test'`,
     );
     assert.equal(slot?.active, true);
+    assert.ok(
+      parseLsn(slot?.confirmed ?? '0/0') >= (reader.applied[0]?.commitEndLsn ?? 1n),
+      `confirmed ${slot?.confirmed}, past the applied transaction`,
+    );
     await reader.stream.stop();
   });
 });
