@@ -45,6 +45,17 @@ const searches = (terms: number): Where => ({
   $or: Array.from({ length: terms }, (_, i) => ({ text: { $contains: `b${i}` } })),
 });
 
+/** Subscribes `slow` with a snapshot of 9 searches over every record: many slices of work. */
+function subscribeSlowly(client: RawClient): void {
+  client.send({
+    type: 'subscribe',
+    id: 'slow',
+    channel: 'records:orders',
+    filter: { where: searches(9) },
+    snapshot: true,
+  });
+}
+
 describe('maxFilterWork: the work of one where on one record', () => {
   it('refuses a subscribe whose where needs more on a stored record, naming the limit, and stays open', async () => {
     // 10 searches of 2 000 characters: 20 010 units, just past the default 20 000.
@@ -139,13 +150,7 @@ describe('long snapshots and replays, in slices', () => {
   it('answers the frames sent meanwhile after the subscribe, in order', async () => {
     const server = await serve(orders(2000, 2000));
     const client = await connect(server);
-    client.send({
-      type: 'subscribe',
-      id: 'slow',
-      channel: 'records:orders',
-      filter: { where: searches(9) },
-      snapshot: true,
-    });
+    subscribeSlowly(client);
     client.send({ type: 'ping', t: 'after' });
     client.send({ type: 'subscribe', id: 'next', channel: 'events:x' });
     await client.next('subscribed', (m) => m.id === 'next', 20_000);
@@ -158,13 +163,7 @@ describe('long snapshots and replays, in slices', () => {
   it('keeps /healthz answering while a snapshot of 36 M units of work is matched', async () => {
     const server = await serve(orders(2000, 2000));
     const client = await connect(server);
-    client.send({
-      type: 'subscribe',
-      id: 'slow',
-      channel: 'records:orders',
-      filter: { where: searches(9) },
-      snapshot: true,
-    });
+    subscribeSlowly(client);
     let answered = 0;
     let subscribed = false;
     void client.next('subscribed', (m) => m.id === 'slow', 20_000).then(() => (subscribed = true));

@@ -25,7 +25,7 @@ import { recordFigures, secondsSince } from './support/figures.js';
 import type { FloodCounts } from './support/flood-child.js';
 import { mib } from './support/memory-probe.js';
 import { percentile } from './support/percentile.js';
-import { sampleMemory } from './support/process-memory.js';
+import { startSampledCli } from './support/sampled-cli.js';
 import { SCALE, scaled } from './support/scale.js';
 import { TickListener, tick } from './support/tick-probe.js';
 import { TopicPublisher } from './support/topic-publisher.js';
@@ -155,20 +155,7 @@ describe('rate limits', () => {
         keys: [key('sk_flood_writer', 'secret'), key('pk_flood_page', 'publishable')],
         objects: ['orders'],
       });
-      const cli = await CliProcess.start([
-        '--config',
-        config,
-        '--port',
-        '0',
-        '--flush-ms',
-        '0',
-        '--audit',
-        auditFile,
-      ]);
-      cleanups.push(() => cli.stop('SIGKILL'));
-      const url = cli.url;
-      const memory = sampleMemory(cli.child.pid as number);
-      cleanups.push(() => memory.stop());
+      const { cli, url, memory } = await startSampledCli(config, auditFile, cleanups);
 
       const bystanders = await Promise.all(
         Array.from({ length: FLOOD.bystanders }, () => TickListener.open(url, 'pk_flood_page', 'ticks')),

@@ -22,7 +22,8 @@ import { recordFigures, secondsSince } from './support/figures.js';
 import { FloodConsumer } from './support/flood-consumer.js';
 import { mib } from './support/memory-probe.js';
 import { percentile } from './support/percentile.js';
-import { sampleMemory, type MemorySample } from './support/process-memory.js';
+import type { MemorySample } from './support/process-memory.js';
+import { startSampledCli } from './support/sampled-cli.js';
 import { SCALE, scaled } from './support/scale.js';
 import { TickListener, tick, type TickSample } from './support/tick-probe.js';
 import { TopicPublisher } from './support/topic-publisher.js';
@@ -104,20 +105,7 @@ describe('slow consumers', () => {
         keys: [key(WRITER_KEY, 'secret'), key(READER_KEY, 'publishable')],
         objects: ['orders'],
       });
-      const cli = await CliProcess.start([
-        '--config',
-        config,
-        '--port',
-        '0',
-        '--flush-ms',
-        '0',
-        '--audit',
-        '-',
-      ]);
-      cleanups.push(() => cli.stop('SIGKILL'));
-      const url = cli.url;
-      const memory = sampleMemory(cli.child.pid as number);
-      cleanups.push(() => memory.stop());
+      const { cli, url, memory } = await startSampledCli(config, '-', cleanups);
 
       const bystanders = await Promise.all(
         Array.from({ length: SIZE.bystanders }, () => TickListener.open(url, READER_KEY, 'ticks')),

@@ -19,7 +19,7 @@ import { UnreadStream } from '../support/unread-stream.js';
 import { recordFigures, secondsSince } from './support/figures.js';
 import { liveBytes, mib } from './support/memory-probe.js';
 import { percentile } from './support/percentile.js';
-import { sampleMemory } from './support/process-memory.js';
+import { startSampledCli } from './support/sampled-cli.js';
 import { SCALE, scaled } from './support/scale.js';
 import { TickListener, tick } from './support/tick-probe.js';
 import { TopicPublisher } from './support/topic-publisher.js';
@@ -68,20 +68,7 @@ describe('SSE streams that are never read', () => {
         keys: [key(WRITER_KEY, 'secret'), key(READER_KEY, 'publishable')],
         objects: ['orders'],
       });
-      const cli = await CliProcess.start([
-        '--config',
-        config,
-        '--port',
-        '0',
-        '--flush-ms',
-        '0',
-        '--audit',
-        '-',
-      ]);
-      cleanups.push(() => cli.stop('SIGKILL'));
-      const url = cli.url;
-      const memory = sampleMemory(cli.child.pid as number);
-      cleanups.push(() => memory.stop());
+      const { cli, url, memory } = await startSampledCli(config, '-', cleanups);
 
       const bystanders = await Promise.all(
         Array.from({ length: SIZE.bystanders }, () => TickListener.open(url, READER_KEY, 'ticks')),
