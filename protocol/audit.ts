@@ -10,6 +10,11 @@ import * as z from 'zod/mini';
  * rest at its disconnect, with details `{from, counts, dropped}`: when the interval's first frame
  * came (ISO 8601), the frames read by message type (`{"subscribe": 2, "ping": 40}`), and the
  * frames the rate limit dropped unread (4029). So a connection's audit stays small whatever it sends.
+ *
+ * `postgres.status` is the PostgreSQL source's, not a connection's (decision: section 8 lists
+ * connection records only; a source that stops and resumes is an operator's concern too): its
+ * `connectionId` is `"postgres"`, and its details `{status, error?}` say when the replication
+ * stream went `reconnecting` (and why) and back to `streaming`.
  */
 export const AUDIT_TYPES = [
   'auth.granted',
@@ -21,6 +26,7 @@ export const AUDIT_TYPES = [
   'session.suspended',
   'session.resumed',
   'disconnect',
+  'postgres.status',
 ] as const;
 /** One of `AUDIT_TYPES`. */
 export type AuditType = (typeof AUDIT_TYPES)[number];

@@ -6,7 +6,7 @@
 import * as z from 'zod/mini';
 import { CHANGES } from './change.js';
 import { PROTOCOL_BOUNDS } from './limits.js';
-import { normalizeOperation, OPERATIONS } from './operations.js';
+import { normalizeOperation, normalizeRowOperation, OPERATIONS, ROW_OPERATIONS } from './operations.js';
 import { FieldsSchema, SortSchema, WhereSchema } from './query-schemas.js';
 
 /** The protocol name carried by `welcome`. */
@@ -20,21 +20,33 @@ export const RecordSchema = z.looseObject({ id: z.string().check(z.minLength(1),
 export type LiveRecord = z.infer<typeof RecordSchema>;
 
 const OperationNameSchema = z.string().check(
-  z.refine((s) => normalizeOperation(s) !== undefined, {
-    message: 'expected create, update or delete (INSERT, UPDATE, DELETE are aliases, any case)',
+  z.refine((s) => normalizeOperation(s) !== undefined || normalizeRowOperation(s) !== undefined, {
+    message:
+      'expected create, update or delete (INSERT, UPDATE, DELETE are aliases, any case; TRUNCATE on postgres channels)',
   }),
 );
+
+/** A row of a table as a `postgres:` event carries it: column name → JSON value (section 10). */
+export const RowSchema = z.record(z.string(), z.unknown());
+/** A row of a table. */
+export type LiveRow = z.infer<typeof RowSchema>;
 
 /** A subscription id: chosen by the client, 1 to 64 characters, unique on the connection. */
 export const SubscriptionIdSchema = z.string().check(z.minLength(1), z.maxLength(64));
 
-/** `filter` of a records subscription. */
+/**
+ * `filter` of a records or `postgres:` subscription. `predicates` (the workspace gateway's name)
+ * is an alias of `where`, and `entity` narrows `postgres:*` to one table; both are for `postgres:`
+ * channels only, as is the `TRUNCATE` operation (the server refuses them elsewhere, 4000).
+ */
 export const FilterSchema = z.strictObject({
-  operations: z.optional(z.array(OperationNameSchema).check(z.minLength(1), z.maxLength(6))),
+  operations: z.optional(z.array(OperationNameSchema).check(z.minLength(1), z.maxLength(8))),
   recordId: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
   where: z.optional(WhereSchema),
+  predicates: z.optional(WhereSchema),
+  entity: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
 });
-/** `filter` of a records subscription. */
+/** `filter` of a subscription. */
 export type Filter = z.infer<typeof FilterSchema>;
 
 /** `snapshot`: `true`, `false`, or the window to return. */
@@ -238,8 +250,38 @@ export const PresenceEventSchema = z.strictObject({
 /** A presence event. */
 export type PresenceEvent = z.infer<typeof PresenceEventSchema>;
 
+/**
+ * An event of a `postgres:` channel: one row change of an exposed table (section 10). `change`
+ * follows section 4's table against `where`; a `TRUNCATE` is `reset` and carries no row (a client
+ * showing rows subscribes again for a fresh snapshot). `id` is the primary key as a string (a
+ * composite key: the JSON array text of its values). `xid` and `lsn` are the transaction's: its
+ * id, and where its commit record starts — the same for every change of one transaction, and
+ * rising with `seq` (decision: a change's own log position is not in commit order).
+ */
+export const RowEventSchema = z.strictObject({
+  ...eventBase,
+  table: z.string(),
+  schema: z.string(),
+  operation: z.enum(ROW_OPERATIONS),
+  change: z.enum([...CHANGES, 'reset']),
+  id: z.optional(z.string()),
+  record: z.optional(RowSchema),
+  oldRecord: z.optional(RowSchema),
+  changedColumns: z.optional(z.array(z.string())),
+  xid: z.string(),
+  lsn: z.string(),
+  correlationId: z.optional(z.string()),
+});
+/** A row event. */
+export type RowEvent = z.infer<typeof RowEventSchema>;
+
 /** Any event in a batch. */
-export const EventSchema = z.union([RecordEventSchema, CustomEventSchema, PresenceEventSchema]);
+export const EventSchema = z.union([
+  RecordEventSchema,
+  CustomEventSchema,
+  PresenceEventSchema,
+  RowEventSchema,
+]);
 /** Any event in a batch. */
 export type LiveEvent = z.infer<typeof EventSchema>;
 

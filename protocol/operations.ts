@@ -1,7 +1,7 @@
 /**
  * The writes a record event reports (PROTOCOL.md section 4, `batch`) and the names a `filter`'s
- * `operations` may give them. Free of zod, so that the elements can read an `operations`
- * attribute in the browser.
+ * `operations` may give them; and the row operations of `postgres:` channels (section 10). Free
+ * of zod, so that the elements can read an `operations` attribute in the browser.
  */
 
 /** The write that produced a record event. */
@@ -21,4 +21,19 @@ export function normalizeOperation(name: string): Operation | undefined {
   return Object.hasOwn(OPERATION_ALIASES, name.toLowerCase())
     ? OPERATION_ALIASES[name.toLowerCase()]
     : undefined;
+}
+
+/** The change to a table that produced a row event (`postgres:` channels). */
+export const ROW_OPERATIONS = ['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE'] as const;
+/** One of `ROW_OPERATIONS`. */
+export type RowOperation = (typeof ROW_OPERATIONS)[number];
+
+/**
+ * Maps an `operations` filter entry of a `postgres:` channel to a row operation: `INSERT`,
+ * `UPDATE`, `DELETE`, `TRUNCATE` in any case, and the record names `create`, `update`, `delete`.
+ */
+export function normalizeRowOperation(name: string): RowOperation | undefined {
+  const upper = name.toUpperCase();
+  if (upper === 'CREATE') return 'INSERT';
+  return (ROW_OPERATIONS as readonly string[]).includes(upper) ? (upper as RowOperation) : undefined;
 }

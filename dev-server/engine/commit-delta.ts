@@ -17,7 +17,13 @@
  */
 import * as z from 'zod/mini';
 import { isPlainObject, type LiveRecord } from '../../protocol/index.js';
-import { EventCommitSchema, PresenceCommitSchema, type Commit, type RecordCommit } from './commit.js';
+import {
+  EventCommitSchema,
+  PresenceCommitSchema,
+  RowCommitSchema,
+  type Commit,
+  type RecordCommit,
+} from './commit.js';
 import { recordJsonLength } from './record-query.js';
 
 /**
@@ -56,12 +62,16 @@ const RecordUpdateDeltaSchema = z.strictObject({
   before: FieldsSchema,
 });
 
-/** A persisted commit. Events and presence changes are data themselves and are kept whole. */
+/**
+ * A persisted commit. Events and presence changes are data themselves and are kept whole; so are
+ * row changes, whose table lives in PostgreSQL, not beside them.
+ */
 export const CommitDeltaSchema = z.union([
   RecordWriteDeltaSchema,
   RecordUpdateDeltaSchema,
   EventCommitSchema,
   PresenceCommitSchema,
+  RowCommitSchema,
 ]);
 /** A persisted commit. */
 export type CommitDelta = z.infer<typeof CommitDeltaSchema>;

@@ -6,6 +6,7 @@
 import * as z from 'zod/mini';
 import './english-errors.js';
 import { CHANNEL_NAME_PATTERN, LIMIT_DEFAULTS, LimitsSchema, type Limits } from '../../protocol/index.js';
+import { PostgresConfigSchema } from '../sources/postgres/config.js';
 import { checkStoredValue } from './stored-value.js';
 
 const nameSchema = (what: string) =>
@@ -23,6 +24,8 @@ export const KeyConfigSchema = z.strictObject({
   role: z.enum(['secret', 'publishable']),
   /** Publishable keys only: the objects the key may read (all when absent). */
   objects: z.optional(z.array(nameSchema('object'))),
+  /** Publishable keys only: the PostgreSQL tables (`postgres:<table>`) the key may read (all its environment's when absent). */
+  tables: z.optional(z.array(z.string().check(z.minLength(1), z.maxLength(63)))),
 });
 /** One API key. */
 export type KeyConfig = z.infer<typeof KeyConfigSchema>;
@@ -44,6 +47,8 @@ export const DevServerConfigSchema = z
     records: z.optional(
       z.record(z.string(), z.record(z.string(), z.record(z.string(), z.array(SeedRecordSchema)))),
     ),
+    /** PostgreSQL tables as `postgres:` channels and as the store of objects (PROTOCOL.md section 10). */
+    postgres: z.optional(PostgresConfigSchema),
   })
   .check(
     z.superRefine((config, ctx) => {
@@ -60,6 +65,26 @@ export const DevServerConfigSchema = z
             message: 'only publishable keys take an objects list; a secret key reads every object',
           });
         }
+        if (key.tables && key.role === 'secret') {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['keys', i, 'tables'],
+            message:
+              'only publishable keys take a tables list; a secret key reads every table of its environment',
+          });
+        }
+        key.tables?.forEach((table, j) => {
+          const exposed = config.postgres?.tables.some(
+            (t) => t.table === table && t.client === key.client && t.environment === key.environment,
+          );
+          if (!exposed) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['keys', i, 'tables', j],
+              message: `table "${table}" is not in postgres.tables for ${key.client}/${key.environment}`,
+            });
+          }
+        });
         key.objects?.forEach((object, j) => {
           if (!objects.has(object)) {
             ctx.addIssue({
@@ -69,6 +94,31 @@ export const DevServerConfigSchema = z
             });
           }
         });
+      });
+      config.postgres?.tables.forEach((entry, i) => {
+        const path = ['postgres', 'tables', i];
+        if (!config.keys.some((k) => k.client === entry.client && k.environment === entry.environment)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, 'environment'],
+            message: `no key belongs to ${entry.client}/${entry.environment}, so no one could read this table; add a key or fix the names`,
+          });
+        }
+        if (entry.object === undefined) return;
+        if (!objects.has(entry.object)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, 'object'],
+            message: `object "${entry.object}" is not in objects`,
+          });
+        }
+        if (config.records?.[entry.client]?.[entry.environment]?.[entry.object] !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['records', entry.client, entry.environment, entry.object],
+            message: `object "${entry.object}" is kept in table ${entry.schema ?? 'public'}.${entry.table}: seed it with INSERTs there, not here`,
+          });
+        }
       });
       for (const [client, environments] of Object.entries(config.records ?? {})) {
         for (const [environment, byObject] of Object.entries(environments)) {

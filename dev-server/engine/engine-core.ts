@@ -9,8 +9,14 @@ import type { FlushScheduler } from './flush-scheduler.js';
 import type { TokenRefusal } from './tokens.js';
 import type { WorkQueue } from './work-queue.js';
 
-/** A configured key, with the set of objects it may read (undefined: every object). */
-export type KeyRecord = KeyConfig & { readable: ReadonlySet<string> | undefined };
+/**
+ * A configured key, with the objects and the PostgreSQL tables it may read (undefined: every one
+ * of its environment).
+ */
+export type KeyRecord = KeyConfig & {
+  readable: ReadonlySet<string> | undefined;
+  readableTables: ReadonlySet<string> | undefined;
+};
 
 /** Why a connection was not admitted. */
 /** Why a connection was not admitted; `key` when the token named one (for the audit). */

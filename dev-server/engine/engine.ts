@@ -22,7 +22,8 @@ import type { EngineCore, KeyRecord, Refusal } from './engine-core.js';
 import { Environment, type CommitListener } from './environment.js';
 import { FlushScheduler } from './flush-scheduler.js';
 import { newConnectionId, newEpoch } from './ids.js';
-import type { PersistedState } from './persisted-state.js';
+import type { PersistedState, PostgresProgress } from './persisted-state.js';
+import { parseLsn } from '../sources/postgres/lsn.js';
 import type { EngineSocket, SocketHandle } from './socket.js';
 import { TokenStore } from './tokens.js';
 import { WorkQueue } from './work-queue.js';
@@ -62,6 +63,13 @@ export class Engine implements EngineCore {
   private readonly commitListeners = new Set<CommitListener>();
   /** Set by `shutdown`: nothing new is accepted, so no commit can miss the final snapshot. */
   stopped = false;
+  /**
+   * How far the PostgreSQL source got: moved on by every row commit, persisted with `--data`,
+   * and where the source starts again (PROTOCOL.md section 10).
+   */
+  postgresProgress: PostgresProgress | undefined;
+  /** What `/healthz` adds to `ok`, `connections` and `uptimeMs`: the sources' status (`postgres`). */
+  readonly health: Record<string, string> = {};
 
   constructor(
     readonly config: ResolvedConfig,
@@ -78,14 +86,21 @@ export class Engine implements EngineCore {
       this.keys.set(key.key, {
         ...key,
         readable: key.role === 'publishable' && key.objects ? new Set(key.objects) : undefined,
+        readableTables: key.role === 'publishable' && key.tables ? new Set(key.tables) : undefined,
       });
       this.environment(key.client, key.environment);
     }
+    for (const table of config.postgres?.tables ?? []) {
+      const { client, environment, schema = 'public', object } = table;
+      this.environment(client, environment).exposeTable({ schema, table: table.table, object });
+    }
     const restored = new Set<Environment>();
+    this.postgresProgress = options.state?.postgres;
     for (const state of options.state?.environments ?? []) {
       const env = this.environment(state.client, state.environment);
       env.importState(state);
       restored.add(env);
+      for (const commit of state.history) if (commit.kind === 'row') this.notePostgresProgress(commit);
     }
     for (const [client, environments] of Object.entries(config.records ?? {})) {
       for (const [name, byObject] of Object.entries(environments)) {
@@ -239,6 +254,7 @@ export class Engine implements EngineCore {
         this.clock,
         (e, c) => {
           for (const listener of this.commitListeners) listener(e, c);
+          if (c.kind === 'row') this.postgresProgress = { lsn: c.lsn, end: c.end, applied: c.index + 1 };
         },
         { scheduler: this.scheduler, work: this.work, maxRoomMembers: this.limits.maxRoomMembers },
       );
@@ -292,7 +308,22 @@ export class Engine implements EngineCore {
    * view taken at once: it copies references only (records and commits are never mutated).
    */
   exportState(): PersistedState {
-    return { environments: [...this.environments.values()].map((env) => env.exportState()) };
+    const state: PersistedState = {
+      environments: [...this.environments.values()].map((env) => env.exportState()),
+    };
+    if (this.postgresProgress) state.postgres = this.postgresProgress;
+    return state;
+  }
+
+  /** Moves the PostgreSQL progress on to a loaded row commit, if it is further. */
+  private notePostgresProgress(commit: { lsn: string; end: string; index: number }): void {
+    const known = this.postgresProgress;
+    const end = parseLsn(commit.end);
+    if (known) {
+      const knownEnd = parseLsn(known.end);
+      if (end < knownEnd || (end === knownEnd && commit.index + 1 <= known.applied)) return;
+    }
+    this.postgresProgress = { lsn: commit.lsn, end: commit.end, applied: commit.index + 1 };
   }
 
   /** Flushes queued events and closes every connection with 1001. */

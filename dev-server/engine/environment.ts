@@ -7,7 +7,7 @@ import { PROTOCOL_BOUNDS, changedFields, type LiveRecord, type Member } from '..
 import { ApiError } from './api-error.js';
 import type { Clock } from './clock.js';
 import { isoTime } from './clock.js';
-import type { Commit, RecordCommit } from './commit.js';
+import type { Commit, RecordCommit, RowCommit } from './commit.js';
 import { FilterWorkError } from './filter-work.js';
 import type { FlushScheduler } from './flush-scheduler.js';
 import { History } from './history.js';
@@ -28,6 +28,12 @@ export type PresenceOptions = { scheduler: FlushScheduler; work: WorkQueue; maxR
 
 type CommitInput = Commit extends infer C ? (C extends Commit ? Omit<C, 'seq' | 'timestamp'> : never) : never;
 
+/** A row change to commit: a `RowCommit` before it takes its `seq` (its time is the transaction's). */
+export type RowChangeInput = Omit<RowCommit, 'seq'>;
+
+/** A PostgreSQL table this environment exposes as `postgres:<table>` (PROTOCOL.md section 10). */
+export type ExposedTable = { schema: string; table: string; object?: string | undefined };
+
 /** The store, sequence, history, subscription index and presence rooms of one environment. */
 export class Environment {
   readonly history: History;
@@ -35,6 +41,8 @@ export class Environment {
   /** Subscriptions by channel, then by `Subscription.shapeKey`. */
   private readonly index = new Map<string, Map<string, Set<Subscription>>>();
   private readonly rooms = new Map<string, PresenceRoom>();
+  /** The PostgreSQL tables exposed to this environment, by table name. */
+  private readonly tables = new Map<string, ExposedTable>();
   private readonly roomHost: RoomHost;
   seq = 0;
   private outbox: Commit[] = [];
@@ -72,6 +80,21 @@ export class Environment {
         if (this.rooms.get(room.name) === room) this.rooms.delete(room.name);
       },
     };
+  }
+
+  /** Exposes a PostgreSQL table to this environment as `postgres:<table>`. */
+  exposeTable(table: ExposedTable): void {
+    this.tables.set(table.table, table);
+  }
+
+  /** Whether `postgres:<table>` is a channel of this environment. */
+  hasTable(table: string): boolean {
+    return this.tables.has(table);
+  }
+
+  /** The names of the tables this environment exposes. */
+  tableNames(): string[] {
+    return [...this.tables.keys()];
   }
 
   /** Whether the object is configured. */
@@ -129,9 +152,12 @@ export class Environment {
 
   // ---- commits -------------------------------------------------------------------------------
 
-  /** Takes the next seq for a change, records it in history and fans it out. */
-  commit(input: CommitInput): Commit {
-    const commit = { ...input, seq: this.seq + 1, timestamp: isoTime(this.clock.now()) } as Commit;
+  /**
+   * Takes the next seq for a change, records it in history and fans it out. `timestamp` is now,
+   * unless given (a PostgreSQL change carries its transaction's commit time).
+   */
+  commit(input: CommitInput, timestamp = isoTime(this.clock.now())): Commit {
+    const commit = { ...input, seq: this.seq + 1, timestamp } as Commit;
     // Journal first: if that fails, nothing has changed and no seq was taken.
     this.onCommit(this, commit);
     this.seq = commit.seq;
@@ -140,15 +166,18 @@ export class Environment {
     // A fan-out can commit again (a closed slow consumer leaves its presence rooms, a hook
     // writes): queue such commits behind the current one so every subscriber sees seq order.
     this.outbox.push(commit);
-    if (!this.fanning) {
-      this.fanning = true;
-      try {
-        for (let next = this.outbox.shift(); next; next = this.outbox.shift()) this.fanOut(next);
-      } finally {
-        this.fanning = false;
-      }
-    }
+    if (!this.fanning) this.drain();
     return commit;
+  }
+
+  /** Fans out the queued commits, oldest first, including those their fan-outs commit. */
+  private drain(): void {
+    this.fanning = true;
+    try {
+      for (let next = this.outbox.shift(); next; next = this.outbox.shift()) this.fanOut(next);
+    } finally {
+      this.fanning = false;
+    }
   }
 
   private fanOut(commit: Commit): void {
@@ -156,6 +185,9 @@ export class Environment {
     if (commit.kind === 'record') {
       this.deliver(this.index.get(`records:${commit.object}`), parts);
       this.deliver(this.index.get('records:*'), parts);
+    } else if (commit.kind === 'row') {
+      this.deliver(this.index.get(`postgres:${commit.table}`), parts);
+      this.deliver(this.index.get('postgres:*'), parts);
     } else if (commit.kind === 'event') {
       this.deliver(this.index.get(`events:${commit.topic}`), parts);
       this.deliver(this.index.get('events:*'), parts);
@@ -249,6 +281,28 @@ export class Environment {
     const old = table.get(id);
     if (!old) throw new ApiError('not_found', `${object} record "${id}" does not exist`);
     this.commit({ kind: 'record', object, operation: 'delete', record: old, correlationId });
+  }
+
+  /**
+   * Commits the changes of one PostgreSQL transaction to this environment's exposed tables, in
+   * one turn: they take consecutive `seq`s, nothing else comes between them, and a connection's
+   * next batch holds them all (when they fit in `maxBatchEvents`).
+   */
+  commitRows(changes: readonly RowChangeInput[]): void {
+    if (this.fanning) {
+      for (const { timestamp, ...change } of changes) this.commit(change, timestamp);
+      return;
+    }
+    // Every change takes its seq before any is fanned out: a commit a fan-out makes (a hook that
+    // writes) then follows the whole transaction instead of splitting it.
+    this.fanning = true;
+    try {
+      for (const { timestamp, ...change } of changes) this.commit(change, timestamp);
+    } catch (error) {
+      this.fanning = false;
+      throw error;
+    }
+    this.drain();
   }
 
   /** Publishes a custom event to a topic; returns its seq. */

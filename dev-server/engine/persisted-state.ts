@@ -19,8 +19,22 @@ export const EnvironmentStateSchema = z.strictObject({
 /** One environment's persisted state. */
 export type EnvironmentState = z.infer<typeof EnvironmentStateSchema>;
 
-/** Every environment's persisted state. */
-export type PersistedState = { environments: EnvironmentState[] };
+/**
+ * How far the PostgreSQL source got (PROTOCOL.md section 10): `applied` changes of the transaction
+ * whose commit record starts at `lsn` and ends at `end` have taken their `seq` (all of them, once
+ * it is whole). The source restarts at `lsn`: that transaction is read again and continues after
+ * its `applied` changes, so none is lost or committed twice.
+ */
+export const PostgresProgressSchema = z.strictObject({
+  lsn: z.string(),
+  end: z.string(),
+  applied: z.int().check(z.minimum(0)),
+});
+/** How far the PostgreSQL source got. */
+export type PostgresProgress = z.infer<typeof PostgresProgressSchema>;
+
+/** Every environment's persisted state, and the PostgreSQL source's progress. */
+export type PersistedState = { environments: EnvironmentState[]; postgres?: PostgresProgress };
 
 /**
  * A version-1 data file: the whole state as one JSON document. No longer written, still read, so

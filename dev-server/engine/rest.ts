@@ -131,6 +131,7 @@ function route(
       ok: true,
       connections: engine.connectionCount,
       uptimeMs: engine.clock.now() - engine.startedAt,
+      ...engine.health,
     });
   }
   if (path === PATHS.wsAuth || path === PATHS.wsAuth.slice(0, -1)) {

@@ -12,15 +12,16 @@ import {
   compileProjection,
   deepEqual,
   normalizeOperation,
+  normalizeRowOperation,
   type Change,
   type Channel,
-  type LiveRecord,
   type Member,
   type MeteredWhere,
   type Operation,
+  type RowOperation,
   type SubscriptionSpec,
 } from '../../protocol/index.js';
-import type { Commit, EventCommit, PresenceCommit, RecordCommit } from './commit.js';
+import type { Commit, EventCommit, PresenceCommit, RecordCommit, RowCommit } from './commit.js';
 import type { FilterMeter } from './filter-work.js';
 import { SharedEvent } from './shared-event.js';
 
@@ -40,17 +41,17 @@ export class EventParts {
   private bodies: Map<string, string> | undefined;
   private changed: Map<string, string[]> | undefined;
   /** Whole events by change (`''` for events and presence), then by `Subscription.eventKey`. */
-  private events: Map<Change | '', Map<string, SharedEvent>> | undefined;
+  private events: Map<EventChange, Map<string, SharedEvent>> | undefined;
 
   constructor(readonly commit: Commit) {}
 
   /** The event of a subscription with the same id, change and projection as `sub`, if one was built. */
-  sharedEvent(sub: Subscription, change: Change | ''): SharedEvent | undefined {
+  sharedEvent(sub: Subscription, change: EventChange): SharedEvent | undefined {
     return this.events?.get(change)?.get(sub.eventKey);
   }
 
   /** Keeps `json` as the event of every subscription with the id, change and projection of `sub`. */
-  share(sub: Subscription, change: Change | '', json: string): SharedEvent {
+  share(sub: Subscription, change: EventChange, json: string): SharedEvent {
     this.events ??= new Map();
     let byKey = this.events.get(change);
     if (byKey === undefined) this.events.set(change, (byKey = new Map()));
@@ -69,6 +70,13 @@ export class EventParts {
         `"channel":${JSON.stringify(`records:${c.object}`)},"object":${JSON.stringify(c.object)}` +
         `,"operation":"${c.operation}","id":${JSON.stringify(c.record.id)},"timestamp":"${c.timestamp}"` +
         (c.correlationId === undefined ? '' : `,"correlationId":${JSON.stringify(c.correlationId)}`);
+    } else if (c.kind === 'row') {
+      text =
+        `"channel":${JSON.stringify(`postgres:${c.table}`)},"table":${JSON.stringify(c.table)}` +
+        `,"schema":${JSON.stringify(c.schema)},"operation":"${c.operation}"` +
+        (c.id === undefined ? '' : `,"id":${JSON.stringify(c.id)}`) +
+        `,"timestamp":"${c.timestamp}","xid":"${c.xid}","lsn":"${c.lsn}"` +
+        (c.correlationId === undefined ? '' : `,"correlationId":${JSON.stringify(c.correlationId)}`);
     } else if (c.kind === 'event') {
       text =
         `"channel":${JSON.stringify(`events:${c.topic}`)},"topic":${JSON.stringify(c.topic)}` +
@@ -82,8 +90,8 @@ export class EventParts {
     return text;
   }
 
-  /** An update's `changedFields` as a projection sees them, computed once per projection. */
-  changedFor(sub: Subscription, commit: RecordCommit): string[] {
+  /** An update's `changedFields` (`changedColumns`) as a projection sees them, computed once per projection. */
+  changedFor(sub: Subscription, commit: RecordCommit | RowCommit): string[] {
     this.changed ??= new Map();
     let changed = this.changed.get(sub.projectionKey);
     if (changed === undefined) this.changed.set(sub.projectionKey, (changed = sub.projectedChanges(commit)));
@@ -104,7 +112,26 @@ export class EventParts {
     }
     return body;
   }
+
+  /** The projected row part of a row event (none for a `TRUNCATE`), serialized once per projection. */
+  rowPart(sub: Subscription, commit: RowCommit): string {
+    if (commit.record === undefined) return '';
+    this.bodies ??= new Map();
+    let body = this.bodies.get(sub.projectionKey);
+    if (body === undefined) {
+      body = `,"record":${JSON.stringify(sub.project(commit.record))}`;
+      if (commit.operation === 'UPDATE') {
+        if (commit.oldRecord) body += `,"oldRecord":${JSON.stringify(sub.project(commit.oldRecord))}`;
+        body += `,"changedColumns":${JSON.stringify(this.changedFor(sub, commit))}`;
+      }
+      this.bodies.set(sub.projectionKey, body);
+    }
+    return body;
+  }
 }
+
+/** What an event does to a subscription's result set; `''` for custom and presence events. */
+type EventChange = Change | 'reset' | '';
 
 let nextKey = 1;
 
@@ -115,6 +142,8 @@ export class Subscription {
   readonly idJson: string;
   /** Set for `records:<object>`; undefined for `records:*` and other kinds. */
   readonly object: string | undefined;
+  /** Set for `postgres:<table>`, and for `postgres:*` narrowed by `filter.entity`. */
+  readonly table: string | undefined;
   /** The where, compiled for metered evaluation (filter-work.ts). */
   readonly where: MeteredWhere;
   readonly project: (record: Record<string, unknown>) => Record<string, unknown>;
@@ -131,18 +160,22 @@ export class Subscription {
    */
   readonly shapeKey: string;
   readonly operations: ReadonlySet<Operation> | undefined;
+  /** `filter.operations` of a `postgres:` subscription. */
+  readonly rowOperations: ReadonlySet<RowOperation> | undefined;
   readonly recordId: string | undefined;
 
   constructor(
     readonly spec: SubscriptionSpec,
     readonly channel: Channel,
     readonly owner: SubscriptionOwner,
-    /** For `records:*` of a publishable key limited to some objects. */
+    /** For `records:*` (`postgres:*`) of a publishable key limited to some objects (tables). */
     readonly readable: ReadonlySet<string> | undefined,
   ) {
     this.idJson = JSON.stringify(spec.id);
     this.object = channel.kind === 'records' && !channel.wildcard ? channel.name : undefined;
-    this.where = compileMeteredWhere(spec.filter?.where);
+    this.table =
+      channel.kind !== 'postgres' ? undefined : channel.wildcard ? spec.filter?.entity : channel.name;
+    this.where = compileMeteredWhere(spec.filter?.where ?? spec.filter?.predicates);
     this.project = compileProjection(spec.fields);
     this.filterChanged = compileFieldFilter(spec.fields);
     this.nestedFields = spec.fields?.some((path) => path.includes('.')) ?? false;
@@ -160,9 +193,14 @@ export class Subscription {
             spec.filter ?? null,
             readable ? [...readable].sort() : null,
           ]);
-    this.operations = spec.filter?.operations
-      ? new Set(spec.filter.operations.map((o) => normalizeOperation(o) as Operation))
-      : undefined;
+    const operations = spec.filter?.operations;
+    const rows = channel.kind === 'postgres';
+    this.operations =
+      operations && !rows ? new Set(operations.map((o) => normalizeOperation(o) as Operation)) : undefined;
+    this.rowOperations =
+      operations && rows
+        ? new Set(operations.map((o) => normalizeRowOperation(o) as RowOperation))
+        : undefined;
     this.recordId = spec.filter?.recordId;
   }
 
@@ -190,6 +228,8 @@ export class Subscription {
         return this.customEvent(commit, parts);
       case 'presence':
         return this.presenceEvent(commit, parts);
+      case 'row':
+        return this.rowEvent(commit, parts, meter);
     }
   }
 
@@ -206,11 +246,12 @@ export class Subscription {
     if (this.operations && !this.operations.has(commit.operation)) return null;
     let before = false;
     let after = false;
-    if (commit.operation === 'create') after = this.matches(commit.record, meter);
-    else if (commit.operation === 'delete') before = this.matches(commit.record, meter);
+    const id = commit.record.id;
+    if (commit.operation === 'create') after = this.matches(commit.record, id, meter);
+    else if (commit.operation === 'delete') before = this.matches(commit.record, id, meter);
     else {
-      before = commit.oldRecord ? this.matches(commit.oldRecord, meter) : false;
-      after = this.matches(commit.record, meter);
+      before = commit.oldRecord ? this.matches(commit.oldRecord, id, meter) : false;
+      after = this.matches(commit.record, id, meter);
     }
     const change = classifyChange(before, after);
     // An update that touches no projected field and keeps the match is noise to this subscriber.
@@ -225,20 +266,69 @@ export class Subscription {
    * whose projected value changed (`customer` for `customer.name`, but not when only
    * `customer.city` changed).
    */
-  projectedChanges(commit: RecordCommit): string[] {
-    const changed = commit.changedFields ?? [];
+  projectedChanges(commit: RecordCommit | RowCommit): string[] {
+    const changed = (commit.kind === 'row' ? commit.changedColumns : commit.changedFields) ?? [];
     if (!this.filterChanged) return changed;
     const kept = this.filterChanged(changed);
     if (!this.nestedFields || !commit.oldRecord || kept.length === 0) return kept;
     const before = this.project(commit.oldRecord);
-    const after = this.project(commit.record);
+    const after = this.project(commit.record ?? {});
     return kept.filter((key) => !deepEqual(before[key], after[key]));
   }
 
   /** Whether a record matches the where; a where-less subscription costs no meter at all. */
-  private matches(record: LiveRecord, meter: FilterMeter | undefined): boolean {
+  private matches(record: Record<string, unknown>, id: unknown, meter: FilterMeter | undefined): boolean {
     if (this.where.fixedWork === 0) return true;
-    return (meter ?? this.owner.filterBudget).match(this.where, record, record.id);
+    return (meter ?? this.owner.filterBudget).match(this.where, record, id);
+  }
+
+  /**
+   * What a row change does to this `postgres:` subscription's result set, or null when it
+   * concerns it not. A `TRUNCATE` empties the table: `reset`, whatever the where.
+   */
+  private rowChangeFor(
+    commit: RowCommit,
+    parts: EventParts,
+    meter: FilterMeter | undefined,
+  ): Change | 'reset' | null {
+    if (
+      this.table !== undefined
+        ? commit.table !== this.table
+        : this.readable && !this.readable.has(commit.table)
+    ) {
+      return null;
+    }
+    if (this.rowOperations && !this.rowOperations.has(commit.operation)) return null;
+    const { record, oldRecord } = commit;
+    if (commit.operation === 'TRUNCATE' || record === undefined) return 'reset';
+    if (this.recordId !== undefined && commit.id !== this.recordId) return null;
+    let before = false;
+    let after = false;
+    if (commit.operation === 'INSERT') after = this.matches(record, commit.id, meter);
+    else if (commit.operation === 'DELETE') before = this.matches(record, commit.id, meter);
+    else {
+      before = oldRecord ? this.matches(oldRecord, commit.id, meter) : false;
+      after = this.matches(record, commit.id, meter);
+    }
+    const change = classifyChange(before, after);
+    if (change === 'modified' && this.filterChanged && parts.changedFor(this, commit).length === 0) {
+      return null;
+    }
+    return change;
+  }
+
+  private rowEvent(commit: RowCommit, parts: EventParts, meter: FilterMeter | undefined): SharedEvent | null {
+    if (this.channel.kind !== 'postgres') return null;
+    const change = this.rowChangeFor(commit, parts, meter);
+    if (change === null) return null;
+    return (
+      parts.sharedEvent(this, change) ??
+      parts.share(
+        this,
+        change,
+        `{"seq":${commit.seq},"sub":${this.idJson},"change":"${change}",${parts.commonPart()}${parts.rowPart(this, commit)}}`,
+      )
+    );
   }
 
   private recordEvent(

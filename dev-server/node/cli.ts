@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import type { Limits } from '../../protocol/index.js';
 import { ConfigError } from '../engine/config.js';
 import { DEMO_KEYS } from '../engine/demo-data.js';
+import { PostgresSetupError } from '../sources/postgres/setup.js';
 import { DataFileError } from './data-file.js';
 import { createDevServer, type DevServerOptions } from './server.js';
 import { StaticDirError } from './static-files.js';
@@ -135,6 +136,10 @@ async function main(): Promise<void> {
     }
     if (error instanceof DataFileError) {
       console.error(`catalyst-dev-server: ${error.message}`);
+      process.exit(2);
+    }
+    if (error instanceof PostgresSetupError) {
+      console.error(`catalyst-dev-server: PostgreSQL: ${error.message}`);
       process.exit(2);
     }
     const code = (error as NodeJS.ErrnoException).code;

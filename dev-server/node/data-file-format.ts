@@ -15,6 +15,7 @@
 import * as z from 'zod/mini';
 import { CommitDeltaSchema, StoredRecordSchema } from '../engine/commit-delta.js';
 import { CommitSchema } from '../engine/commit.js';
+import { PostgresProgressSchema } from '../engine/persisted-state.js';
 
 /** The `format` of every version's header. */
 export const DATA_FORMAT = 'catalyst-dev-server-data';
@@ -28,6 +29,8 @@ export const HeaderLineSchema = z.strictObject({
   kind: z.literal('header'),
   format: z.literal(DATA_FORMAT),
   version: z.literal(DATA_VERSION),
+  /** The PostgreSQL source's progress; later row commits in the journals move it on. */
+  postgres: z.optional(PostgresProgressSchema),
 });
 
 /** Starts an environment: its `records` record lines and `history` commit lines follow. */

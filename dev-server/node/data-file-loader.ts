@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { replayForward, toDelta, type CommitDelta } from '../engine/commit-delta.js';
 import { newEpoch } from '../engine/ids.js';
-import type { PersistedState } from '../engine/persisted-state.js';
+import type { PersistedState, PostgresProgress } from '../engine/persisted-state.js';
 import {
   DataFileError,
   JournalLineSchema,
@@ -34,8 +34,13 @@ export async function loadDataFile(path: string): Promise<LoadedData> {
   const environments = new Map<string, LoadingEnvironment>();
   const journals = journalPaths(path);
   let journalBytes = 0;
+  let postgres: PostgresProgress | undefined;
   try {
-    if (existsSync(path)) await new SnapshotReader(path, environments).read();
+    if (existsSync(path)) {
+      const reader = new SnapshotReader(path, environments);
+      await reader.read();
+      postgres = reader.postgres;
+    }
     const present = [journals.older, journals.current].filter((p) => existsSync(p));
     for (const journal of present) {
       const end = await readJournal(path, journal, environments, journal === present.at(-1));
@@ -45,7 +50,9 @@ export async function loadDataFile(path: string): Promise<LoadedData> {
     if (error instanceof DataFileError) throw error;
     throw dataFileError(path, `cannot read ${path}: ${(error as Error).message}`);
   }
-  return { state: { environments: [...environments.values()].map((e) => e.toState()) }, journalBytes };
+  const state: PersistedState = { environments: [...environments.values()].map((e) => e.toState()) };
+  if (postgres) state.postgres = postgres;
+  return { state, journalBytes };
 }
 
 /**

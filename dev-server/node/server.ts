@@ -14,6 +14,8 @@ import { demoConfig } from '../engine/demo-data.js';
 import { Engine } from '../engine/engine.js';
 import { corsHeaders, errorResponse, handleHttp, type StreamedResponse } from '../engine/rest.js';
 import { startSimulation } from '../engine/simulator.js';
+import { resolvePostgresConfig } from '../sources/postgres/config.js';
+import { PostgresSource } from '../sources/postgres/postgres-source.js';
 import { DataFile } from './data-file.js';
 import { loadDataFile } from './data-file-loader.js';
 import { nodeClock } from './node-clock.js';
@@ -52,6 +54,8 @@ export type DevServer = {
   port: number;
   /** The engine: environments, records, hooks. */
   store: Engine;
+  /** The PostgreSQL source, when the config has a `postgres` section. */
+  postgres: PostgresSource | undefined;
   /** Registers an audit hook; returns its remover. */
   on(type: AuditType | '*', hook: AuditHook): () => void;
   /** Closes every connection with 1001, persists the data file, and stops listening. */
@@ -59,8 +63,8 @@ export type DevServer = {
 };
 
 /**
- * Starts a dev server. Throws `ConfigError`, `DataFileError` or `StaticDirError` for bad input,
- * before listening.
+ * Starts a dev server. Throws `ConfigError`, `DataFileError`, `StaticDirError` or
+ * `PostgresSetupError` for bad input, before listening.
  */
 export async function createDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const config: ResolvedConfig = resolveConfig(options.config ?? demoConfig(), options.limits);
@@ -76,6 +80,20 @@ export async function createDevServer(options: DevServerOptions = {}): Promise<D
     auditStream = options.audit === '-' ? process.stdout : createWriteStream(options.audit, { flags: 'a' });
     const sink = auditStream;
     engine.on('*', (record) => sink.write(`${JSON.stringify(record)}\n`));
+  }
+
+  let postgres: PostgresSource | undefined;
+  if (config.postgres) {
+    try {
+      postgres = await PostgresSource.start(engine, resolvePostgresConfig(config.postgres), {
+        durable: dataFile !== undefined,
+      });
+    } catch (error) {
+      engine.shutdown();
+      await dataFile?.close();
+      if (auditStream && auditStream !== process.stdout) auditStream.end();
+      throw error;
+    }
   }
 
   const ws = createWebSocketEndpoint(engine);
@@ -96,10 +114,12 @@ export async function createDevServer(options: DevServerOptions = {}): Promise<D
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     store: engine,
+    postgres,
     on: (type, hook) => engine.on(type, hook),
     close: () =>
       (closing ??= (async () => {
         stopSimulation();
+        await postgres?.stop(); // no change is committed after the final snapshot
         engine.shutdown();
         await dataFile?.close();
         await new Promise<void>((resolve) => {

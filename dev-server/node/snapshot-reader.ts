@@ -6,7 +6,7 @@
  */
 import type { Commit } from '../engine/commit.js';
 import { unwindBackward, type RecordTables } from '../engine/commit-delta.js';
-import { PersistedStateV1Schema } from '../engine/persisted-state.js';
+import { PersistedStateV1Schema, type PostgresProgress } from '../engine/persisted-state.js';
 import {
   DATA_FORMAT,
   DATA_VERSION,
@@ -35,6 +35,8 @@ export class SnapshotReader {
   private scratch: RecordTables | undefined;
   private newestFirst: Commit[] = [];
   private ended = false;
+  /** The PostgreSQL source's progress, as the header gives it. */
+  postgres: PostgresProgress | undefined;
 
   constructor(
     private readonly path: string,
@@ -65,7 +67,11 @@ export class SnapshotReader {
       this.version1(line, value);
       return;
     }
-    if (HeaderLineSchema.safeParse(value).success) return;
+    const header = HeaderLineSchema.safeParse(value);
+    if (header.success) {
+      this.postgres = header.data.postgres;
+      return;
+    }
     if (v?.format !== DATA_FORMAT)
       throw this.fail(line, 'is not the header of a catalyst dev server data file');
     throw this.fail(

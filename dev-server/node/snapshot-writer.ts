@@ -35,7 +35,7 @@ export async function writeSnapshot(path: string, state: PersistedState): Promis
       await file.write(buffer);
       bytes += buffer.length;
     };
-    await line({ kind: 'header', format: DATA_FORMAT, version: DATA_VERSION });
+    await line({ kind: 'header', format: DATA_FORMAT, version: DATA_VERSION, postgres: state.postgres });
     for (const env of state.environments) {
       const objects = Object.entries(env.records);
       const { client, environment, epoch, seq, history } = env;

@@ -98,6 +98,26 @@ export const SERVER_MESSAGE_JSON_SCHEMA: JsonSchemaCheck = oneOf({
           change: values('join', 'leave'),
           member: object({ connectionId: string(), meta: anyObject }),
         }),
+        object(
+          {
+            seq: integer(0),
+            sub: string(1, 64),
+            channel: string(),
+            timestamp: string(),
+            table: string(),
+            schema: string(),
+            operation: values('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE'),
+            change: values('added', 'modified', 'removed', 'reset'),
+            id: string(),
+            record: anyObject,
+            oldRecord: anyObject,
+            changedColumns: array(string()),
+            xid: string(),
+            lsn: string(),
+            correlationId: string(),
+          },
+          ['id', 'record', 'oldRecord', 'changedColumns', 'correlationId'],
+        ),
       ),
     ),
   }),
@@ -126,7 +146,7 @@ export const CLIENT_MESSAGE_JSON_SCHEMA: JsonSchemaCheck = oneOf({
       channel: string(1, 256),
       filter: object(
         {
-          operations: array(string(), 1, 6),
+          operations: array(string(), 1, 8),
           recordId: string(1, 256),
           where: anyOf(
             array(
@@ -138,8 +158,19 @@ export const CLIENT_MESSAGE_JSON_SCHEMA: JsonSchemaCheck = oneOf({
             ),
             anyObject,
           ),
+          predicates: anyOf(
+            array(
+              tuple([
+                string(),
+                values('=', '!=', '>', '>=', '<', '<=', 'in', 'nin', 'contains', 'startswith'),
+                anything,
+              ]),
+            ),
+            anyObject,
+          ),
+          entity: string(1, 128),
         },
-        ['operations', 'recordId', 'where'],
+        ['operations', 'recordId', 'where', 'predicates', 'entity'],
       ),
       fields: array(string()),
       snapshot: anyOf(boolean, object({ limit: integer(1, 1000), sort: array(string()) }, ['limit', 'sort'])),

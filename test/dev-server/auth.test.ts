@@ -405,7 +405,11 @@ describe('audit', () => {
     assert.equal(lines.pop(), '', 'the file ends with a newline');
     const records = lines.map((line) => AuditRecordSchema.parse(JSON.parse(line)));
     assert.deepEqual(records, JSON.parse(JSON.stringify(all)));
-    assert.deepEqual(new Set(records.map((r) => r.type)), new Set(AUDIT_TYPES), 'every type of record');
+    assert.deepEqual(
+      new Set(records.map((r) => r.type)),
+      new Set(AUDIT_TYPES.filter((type) => type !== 'postgres.status')), // the PostgreSQL source's (postgres tests)
+      'every type of connection record',
+    );
     assert.ok(
       records.some(
         (r) =>

@@ -43,9 +43,9 @@ function welcomeOf(client: RawClient): WelcomeMessage {
 
 /** The environment name an event says it came from (records and data carry `env`). */
 function envOf(event: LiveEvent): unknown {
-  if ('record' in event) return event.record.env;
+  if ('object' in event) return event.record.env;
   if ('topic' in event) return (event.data as { env?: unknown } | null)?.env;
-  return (event.member.meta as { env?: unknown }).env;
+  return 'member' in event ? (event.member.meta as { env?: unknown }).env : undefined;
 }
 
 describe('isolation between clients and environments', () => {

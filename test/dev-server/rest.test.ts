@@ -27,7 +27,7 @@ function welcomeOf(client: RawClient): WelcomeMessage {
 }
 
 function recordEvent(event: LiveEvent | undefined): RecordEvent {
-  assert.ok(event && 'operation' in event, `expected a record event, got ${JSON.stringify(event)}`);
+  assert.ok(event && 'object' in event, `expected a record event, got ${JSON.stringify(event)}`);
   return event;
 }
 

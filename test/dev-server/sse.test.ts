@@ -46,7 +46,7 @@ function refusal(answer: SseAnswer, status: number, code: string): void {
 }
 
 function recordIds(events: LiveEvent[]): string[] {
-  return events.map((e) => ('record' in e ? e.record.id : `(${e.channel})`));
+  return events.map((e) => ('object' in e ? e.record.id : `(${e.channel})`));
 }
 
 async function welcomeOf(server: TestServer): Promise<WelcomeMessage> {

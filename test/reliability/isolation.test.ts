@@ -34,7 +34,7 @@ type Env = (typeof ENVIRONMENTS)[number];
 function envOf(event: LiveEvent): unknown {
   if (isRecordEvent(event)) return event.record.env;
   if ('data' in event) return (event.data as { env?: unknown } | null)?.env;
-  return (event.member.meta as { env?: unknown }).env;
+  return 'member' in event ? (event.member.meta as { env?: unknown }).env : undefined;
 }
 
 /** One environment's watchers and what its writers were told. */

@@ -185,7 +185,7 @@ export function stateBecomes(
 
 /** Whether an event is a record event. */
 export function isRecordEvent(event: LiveEvent): event is RecordEvent {
-  return 'operation' in event;
+  return 'object' in event;
 }
 
 /** What one subscription received, applied as a live list applies it. */

@@ -11,7 +11,7 @@ import { KEYS } from './test-server.js';
 
 /** Whether an event is a record event. */
 export function isRecordEvent(event: LiveEvent): event is RecordEvent {
-  return 'operation' in event;
+  return 'object' in event;
 }
 
 /** The record events of one subscription received so far. */

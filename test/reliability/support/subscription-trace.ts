@@ -113,7 +113,7 @@ export class TraceRecorder {
     onEvents: (events) => {
       for (const event of events) {
         this.trace.seqs.push(event.seq);
-        if (!('operation' in event)) continue;
+        if (!('object' in event)) continue;
         if (event.change === 'removed') this.records.delete(event.id);
         else this.records.set(event.id, event.record);
       }
