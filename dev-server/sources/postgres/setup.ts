@@ -59,8 +59,11 @@ export async function preparePostgres(config: ResolvedPostgresConfig): Promise<P
   }
   try {
     await checkServer(client);
+    // Every table is checked before any is altered: a refusal leaves the database as it was.
+    const checked: CheckedTable[] = [];
+    for (const table of config.tables) checked.push(await checkTable(client, table));
     const tables: PreparedTable[] = [];
-    for (const table of config.tables) tables.push(await prepareTable(client, table));
+    for (const table of checked) tables.push(await setReplicaIdentity(client, table));
     await preparePublication(client, config.publication, tables);
     await prepareSlot(client, config.slot);
     return tables;
@@ -88,10 +91,13 @@ async function checkServer(client: pg.Client): Promise<void> {
   }
 }
 
-async function prepareTable(
+/** A table that passed the checks, with its replica identity as found (`f` is FULL). */
+type CheckedTable = PreparedTable & { identity: string };
+
+async function checkTable(
   client: pg.Client,
   table: ResolvedPostgresConfig['tables'][number],
-): Promise<PreparedTable> {
+): Promise<CheckedTable> {
   const name = `${table.schema}.${table.table}`;
   const fail = (reason: string) =>
     new PostgresSetupError(`table ${name} (${table.client}/${table.environment}): ${reason}`);
@@ -134,16 +140,6 @@ async function prepareTable(
       );
     }
   }
-  if (found.identity !== 'f') {
-    try {
-      await client.query(`ALTER TABLE ${quoted(client, table.schema, table.table)} REPLICA IDENTITY FULL`);
-    } catch (error) {
-      throw new PostgresSetupError(
-        `table ${name} (${table.client}/${table.environment}): cannot set REPLICA IDENTITY FULL (${(error as Error).message}): run ALTER TABLE ${name} REPLICA IDENTITY FULL as its owner, or let the role own it`,
-        { cause: error },
-      );
-    }
-  }
   const columns = (
     await client.query<PreparedColumn>(
       `SELECT attname AS name, atttypid::int AS "typeOid" FROM pg_attribute
@@ -151,7 +147,23 @@ async function prepareTable(
       [found.oid],
     )
   ).rows;
-  return { ...table, oid: found.oid, columns, primaryKey };
+  return { ...table, oid: found.oid, columns, primaryKey, identity: found.identity };
+}
+
+/** Sets `REPLICA IDENTITY FULL` on a checked table that lacks it; returns the table. */
+async function setReplicaIdentity(client: pg.Client, checked: CheckedTable): Promise<PreparedTable> {
+  const { identity, ...table } = checked;
+  if (identity === 'f') return table;
+  const name = `${table.schema}.${table.table}`;
+  try {
+    await client.query(`ALTER TABLE ${quoted(client, table.schema, table.table)} REPLICA IDENTITY FULL`);
+  } catch (error) {
+    throw new PostgresSetupError(
+      `table ${name} (${table.client}/${table.environment}): cannot set REPLICA IDENTITY FULL (${(error as Error).message}): run ALTER TABLE ${name} REPLICA IDENTITY FULL as its owner, or let the role own it`,
+      { cause: error },
+    );
+  }
+  return table;
 }
 
 async function preparePublication(
