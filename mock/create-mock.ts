@@ -14,7 +14,7 @@
 import type { HttpHandler, WebSocketHandler } from 'msw';
 import type { Limits } from '../protocol/index.js';
 import type { Clock } from '../dev-server/engine/clock.js';
-import { resolveConfig } from '../dev-server/engine/config.js';
+import { ConfigError, resolveConfig } from '../dev-server/engine/config.js';
 import { demoConfig } from '../dev-server/engine/demo-data.js';
 import { Engine } from '../dev-server/engine/engine.js';
 import { createHttpHandler } from './http-handler.js';
@@ -56,6 +56,15 @@ export type Mock = {
 /** Creates a mock; nothing is intercepted until its `handlers` are given to msw. */
 export function createMock(options: MockOptions = {}): Mock {
   const config = resolveConfig(options.config ?? demoConfig(), options.limits);
+  if (config.postgres) {
+    // The browser cannot read a replication slot: say so rather than serve tables with no rows.
+    throw new ConfigError([
+      {
+        path: 'postgres',
+        message: 'the in-browser mock has no PostgreSQL: run the dev server (catalyst-dev-server) for postgres tables',
+      },
+    ]);
+  }
   const engine = new Engine(config, options.clock ? { clock: options.clock } : {});
   const base = new MockBaseUrl(options.baseUrl ?? MOCK_URL);
   const faults = new MockFaults();

@@ -45,7 +45,7 @@ export function parseChannel(channel: string): Channel | { error: string } {
       error: `malformed ${kind} name "${clip(name)}"; use 1-128 letters, digits, "_", "-", "." or ":"`,
     };
   }
-  return kind === 'presence' ? { kind, name, wildcard: false } : { kind, name, wildcard: false };
+  return { kind, name, wildcard: false };
 }
 
 /** The channel name of one object's records. */

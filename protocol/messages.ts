@@ -171,12 +171,15 @@ export const MemberSchema = z.strictObject({ connectionId: z.string(), meta: Jso
 /** A presence member. */
 export type Member = z.infer<typeof MemberSchema>;
 
-/** server → client: a subscription is live. */
+/**
+ * server → client: a subscription is live. `snapshot` holds records (a string `id` each) for a
+ * records channel, and rows (any columns) for a `postgres:` channel (section 10).
+ */
 export const SubscribedMessageSchema = z.strictObject({
   type: z.literal('subscribed'),
   id: SubscriptionIdSchema,
   seq: seqSchema(),
-  snapshot: z.optional(z.array(RecordSchema)),
+  snapshot: z.optional(z.array(RowSchema)),
   truncated: z.optional(z.boolean()),
   resumed: z.optional(z.boolean()),
   members: z.optional(z.array(MemberSchema)),
@@ -262,14 +265,14 @@ export const RowEventSchema = z.strictObject({
   ...eventBase,
   table: z.string(),
   schema: z.string(),
+  xid: z.string(),
+  lsn: z.string(),
   operation: z.enum(ROW_OPERATIONS),
   change: z.enum([...CHANGES, 'reset']),
   id: z.optional(z.string()),
   record: z.optional(RowSchema),
   oldRecord: z.optional(RowSchema),
   changedColumns: z.optional(z.array(z.string())),
-  xid: z.string(),
-  lsn: z.string(),
   correlationId: z.optional(z.string()),
 });
 /** A row event. */

@@ -9,18 +9,11 @@ export const OPERATIONS = ['create', 'update', 'delete'] as const;
 /** One of `OPERATIONS`. */
 export type Operation = (typeof OPERATIONS)[number];
 
-const OPERATION_ALIASES: Readonly<Record<string, Operation>> = {
-  create: 'create',
-  update: 'update',
-  delete: 'delete',
-  insert: 'create',
-};
-
 /** Maps an `operations` filter entry (any case; `INSERT`, `UPDATE`, `DELETE` accepted) to an operation. */
 export function normalizeOperation(name: string): Operation | undefined {
-  return Object.hasOwn(OPERATION_ALIASES, name.toLowerCase())
-    ? OPERATION_ALIASES[name.toLowerCase()]
-    : undefined;
+  const lower = name.toLowerCase();
+  if (lower === 'insert') return 'create';
+  return (OPERATIONS as readonly string[]).includes(lower) ? (lower as Operation) : undefined;
 }
 
 /** The change to a table that produced a row event (`postgres:` channels). */

@@ -63,6 +63,8 @@ export const RowCommitSchema = z.strictObject({
   lsn: z.string(),
   end: z.string(),
   index: z.int().check(z.minimum(0)),
+  /** The object kept in the table, whose `records:` subscribers hear of the change as a record event. */
+  object: z.optional(z.string()),
   correlationId: z.optional(z.string()),
 });
 

@@ -265,7 +265,7 @@ export class Connection implements SubscriptionOwner, SubscribeJobHost, Flushabl
       maxFilterWork: this.core.limits.maxFilterWork,
       maxSnapshotChars: this.core.limits.maxBufferedBytes / 2, // leave room: the snapshot must not trip 4009
     });
-    this.core.work.start(this.job);
+    this.job.start(this.core.work);
   }
 
   /** The subscribe job is done: answer, replay, and put the subscription live in this turn. */
@@ -323,10 +323,10 @@ export class Connection implements SubscriptionOwner, SubscribeJobHost, Flushabl
   }
 
   /** Ends a live subscription whose where passed a work limit in the fan-out (filter-work.ts). */
-  endSubscription(sub: Subscription, message: string): void {
+  endSubscription(sub: Subscription, message: string, name: CodeName = 'bad_request'): void {
     if (this.subs.get(sub.id) !== sub) return;
     this.drop(sub);
-    this.sendError('bad_request', message, sub.id);
+    this.sendError(name, message, sub.id);
   }
 
   /** The live budget of this connection's wheres; made on first use (most connections filter little). */

@@ -17,6 +17,7 @@ import type { EnvironmentState } from './persisted-state.js';
 import { PresenceRoom, type RoomHost } from './presence-room.js';
 import { recordJsonLength } from './record-query.js';
 import type { SharedEvent } from './shared-event.js';
+import type { TableStore } from './table-store.js';
 import { EventParts, type Subscription } from './subscription.js';
 import type { WorkQueue } from './work-queue.js';
 
@@ -43,6 +44,10 @@ export class Environment {
   private readonly rooms = new Map<string, PresenceRoom>();
   /** The PostgreSQL tables exposed to this environment, by table name. */
   private readonly tables = new Map<string, ExposedTable>();
+  /** The objects kept in those tables, by object name. */
+  private readonly objectTables = new Map<string, ExposedTable>();
+  /** Reads and writes the exposed tables (the PostgreSQL source); none until it has started. */
+  tableStore: TableStore | undefined;
   private readonly roomHost: RoomHost;
   seq = 0;
   private outbox: Commit[] = [];
@@ -85,6 +90,18 @@ export class Environment {
   /** Exposes a PostgreSQL table to this environment as `postgres:<table>`. */
   exposeTable(table: ExposedTable): void {
     this.tables.set(table.table, table);
+    if (table.object !== undefined) this.objectTables.set(table.object, table);
+  }
+
+  /** The table an object is kept in, if it is kept in one (not in memory). */
+  tableOf(object: string): ExposedTable | undefined {
+    return this.objectTables.get(object);
+  }
+
+  /** The table store, or 503 `unavailable` while the PostgreSQL source has not started. */
+  store(): TableStore {
+    if (!this.tableStore) throw new ApiError('unavailable', 'the PostgreSQL source has not started yet');
+    return this.tableStore;
   }
 
   /** Whether `postgres:<table>` is a channel of this environment. */
@@ -188,6 +205,13 @@ export class Environment {
     } else if (commit.kind === 'row') {
       this.deliver(this.index.get(`postgres:${commit.table}`), parts);
       this.deliver(this.index.get('postgres:*'), parts);
+      if (commit.object !== undefined) {
+        if (commit.operation === 'TRUNCATE') this.endRecordSubscriptions(commit.object, commit.table);
+        else {
+          this.deliver(this.index.get(`records:${commit.object}`), parts);
+          this.deliver(this.index.get('records:*'), parts);
+        }
+      }
     } else if (commit.kind === 'event') {
       this.deliver(this.index.get(`events:${commit.topic}`), parts);
       this.deliver(this.index.get('events:*'), parts);
@@ -217,6 +241,23 @@ export class Environment {
         }
         if (event === null) break;
         sub.owner.enqueue(event);
+      }
+    }
+  }
+
+  /**
+   * A TRUNCATE of an object's table removed every record, which no record event can say without
+   * the ids: the object's `records:` subscriptions end with an error asking for a fresh snapshot
+   * (decision; `postgres:` subscribers get the `reset` event of section 10).
+   */
+  private endRecordSubscriptions(object: string, table: string): void {
+    const message = `table ${table} of object "${object}" was truncated: subscribe again for a fresh snapshot`;
+    for (const channel of [`records:${object}`, 'records:*']) {
+      for (const subs of [...(this.index.get(channel)?.values() ?? [])]) {
+        for (const sub of [...subs]) {
+          if (sub.readable && !sub.readable.has(object)) continue;
+          sub.owner.endSubscription(sub, message, 'channel_unavailable');
+        }
       }
     }
   }

@@ -26,6 +26,10 @@ const jsonLength = new WeakMap<object, number>();
 
 /** The length of a stored record's JSON text, measured once per record. */
 export function recordJsonLength(record: LiveRecord): number {
+  return jsonLengthOf(record);
+}
+
+function jsonLengthOf(record: object): number {
   let size = jsonLength.get(record);
   if (size === undefined) jsonLength.set(record, (size = JSON.stringify(record).length));
   return size;
@@ -67,24 +71,35 @@ export class RecordQueryJob {
 
   /** The answer, once `step` returned true: sorted and limited. */
   result(): QueryResult {
-    const { matched, query } = this;
-    matched.sort(compileSort(query.sort));
-    const limit = Math.min(
-      query.limit ?? PROTOCOL_BOUNDS.maxSnapshotRecords,
-      PROTOCOL_BOUNDS.maxSnapshotRecords,
-    );
-    let count = Math.min(limit, matched.length);
-    if (query.maxChars !== undefined) {
-      let chars = 0;
-      for (let i = 0; i < count; i++) {
-        chars += recordJsonLength(matched[i] as LiveRecord);
-        if (chars > query.maxChars) {
-          count = Math.max(1, i); // always at least one record
-          break;
-        }
+    return queryWindow(this.matched, this.query);
+  }
+}
+
+/**
+ * Matched records (or rows) as a query answers them: sorted, then cut to `limit` (never more than
+ * `maxSnapshotRecords`) and to `maxChars` of JSON (always at least one); `truncated` when cut.
+ * Sorts `matched` in place.
+ */
+export function queryWindow<T extends Record<string, unknown>>(
+  matched: T[],
+  query: Pick<RecordQuery, 'sort' | 'limit' | 'maxChars'>,
+): { records: T[]; truncated: boolean } {
+  matched.sort(compileSort(query.sort));
+  const limit = Math.min(
+    query.limit ?? PROTOCOL_BOUNDS.maxSnapshotRecords,
+    PROTOCOL_BOUNDS.maxSnapshotRecords,
+  );
+  let count = Math.min(limit, matched.length);
+  if (query.maxChars !== undefined) {
+    let chars = 0;
+    for (let i = 0; i < count; i++) {
+      chars += jsonLengthOf(matched[i] as T);
+      if (chars > query.maxChars) {
+        count = Math.max(1, i); // always at least one record
+        break;
       }
     }
-    const truncated = matched.length > count;
-    return { records: truncated ? matched.slice(0, count) : matched, truncated };
   }
+  const truncated = matched.length > count;
+  return { records: truncated ? matched.slice(0, count) : matched, truncated };
 }

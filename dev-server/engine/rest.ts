@@ -162,6 +162,19 @@ function route(
     const write = req.method !== 'GET';
     checkScope(key, object, write);
     const correlationId = correlation(req);
+    const kept = env.tableOf(object);
+    if (kept) {
+      const params = url.searchParams;
+      return tableRecords(
+        engine,
+        key,
+        env,
+        { object, table: kept.table, id, correlationId },
+        req,
+        params,
+        cors,
+      );
+    }
     if (id === undefined) {
       allow(req, 'GET', 'POST');
       if (req.method === 'POST') return json(201, env.create(object, readRecordBody(req), correlationId));
@@ -194,19 +207,7 @@ async function listRecords(
   headers: Record<string, string>,
   signal: AbortSignal | undefined,
 ): Promise<StreamedResponse> {
-  const where = params.has('where')
-    ? parseParam('where', WhereSchema, jsonParam('where', params.get('where') as string))
-    : undefined;
-  const sort = params.has('sort')
-    ? parseParam('sort', SortSchema, parseSortList(params.get('sort') as string))
-    : undefined;
-  const fields = params.has('fields')
-    ? parseParam('fields', FieldsSchema, parseSortList(params.get('fields') as string))
-    : undefined;
-  // Through zod like the other parameters, so a bad limit carries its issues in `details` too.
-  const limit = params.has('limit')
-    ? parseParam('limit', LimitParamSchema, Number(params.get('limit')))
-    : undefined;
+  const { where, sort, fields, limit } = listQuery(params);
   const release = engine.takeRequestSlot(key.client); // before the table is copied
   let result: QueryResult;
   try {
@@ -222,6 +223,78 @@ async function listRecords(
     throw error;
   }
   return { status: 200, headers, chunks: listBody(result, compileProjection(fields)), done: release };
+}
+
+/**
+ * The REST API of an object kept in a PostgreSQL table (PROTOCOL.md section 10): reads read the
+ * table, writes become SQL (the table store's), and each answers what the table holds. The
+ * writes' events come through the replication stream, like those of any other client.
+ */
+async function tableRecords(
+  engine: Engine,
+  key: KeyRecord,
+  env: Environment,
+  target: { object: string; table: string; id: string | undefined; correlationId: string | undefined },
+  req: HttpRequest,
+  params: URLSearchParams,
+  cors: Record<string, string>,
+): Promise<HttpAnswer> {
+  const { object, table, id, correlationId } = target;
+  const store = env.store();
+  const json = (status: number, body: unknown) => ({
+    status,
+    headers: { ...cors, ...JSON_TYPE },
+    body: JSON.stringify(body),
+  });
+  if (id === undefined) {
+    allow(req, 'GET', 'POST');
+    if (req.method === 'POST')
+      return json(201, await store.create(env, table, readRecordBody(req), correlationId));
+    const query = listQuery(params);
+    const release = engine.takeRequestSlot(key.client);
+    let result: QueryResult;
+    try {
+      result = await new Promise<QueryResult>((resolve, reject) => {
+        store.snapshot(
+          env,
+          table,
+          {
+            where: compileMeteredWhere(query.where),
+            sort: query.sort,
+            limit: query.limit,
+            maxChars: MAX_LIST_CHARS,
+            meter: new JobMeter(engine.limits.maxFilterWork),
+            asRecords: true,
+          },
+          (answer) => {
+            if ('error' in answer) reject(answer.error);
+            else resolve({ records: answer.rows as LiveRecord[], truncated: answer.truncated });
+          },
+          req.signal,
+        );
+      });
+    } catch (error) {
+      release();
+      if (error instanceof FilterWorkError) throw new ApiError('bad_request', error.message);
+      throw error;
+    }
+    return {
+      status: 200,
+      headers: { ...cors, ...JSON_TYPE },
+      chunks: listBody(result, compileProjection(query.fields)),
+      done: release,
+    };
+  }
+  allow(req, 'GET', 'PATCH', 'DELETE');
+  if (req.method === 'GET') {
+    const record = await store.get(env, table, id);
+    if (!record) throw new ApiError('not_found', `${object} record "${id}" does not exist`);
+    return json(200, record);
+  }
+  if (req.method === 'PATCH')
+    return json(200, await store.patch(env, table, id, readRecordBody(req), correlationId));
+  await store.remove(env, table, id, correlationId);
+  return { status: 204, headers: cors, body: '' };
 }
 
 /** Runs a query in slices between turns of the event loop, until done or `signal` aborts. */
@@ -244,6 +317,24 @@ function runSliced(
       },
     });
   });
+}
+
+/** A records list's `where`, `sort`, `fields` and `limit` parameters, checked. */
+function listQuery(params: URLSearchParams) {
+  const where = params.has('where')
+    ? parseParam('where', WhereSchema, jsonParam('where', params.get('where') as string))
+    : undefined;
+  const sort = params.has('sort')
+    ? parseParam('sort', SortSchema, parseSortList(params.get('sort') as string))
+    : undefined;
+  const fields = params.has('fields')
+    ? parseParam('fields', FieldsSchema, parseSortList(params.get('fields') as string))
+    : undefined;
+  // Through zod like the other parameters, so a bad limit carries its issues in `details` too.
+  const limit = params.has('limit')
+    ? parseParam('limit', LimitParamSchema, Number(params.get('limit')))
+    : undefined;
+  return { where, sort, fields, limit };
 }
 
 /** The JSON of a records list, `{"records":[…]}` (with `"truncated":true` when cut), in pieces. */

@@ -44,9 +44,11 @@ export function startSimulation(
   };
 }
 
-/** One random write to one environment. */
+/** One random write to one environment (objects kept in PostgreSQL tables are left alone). */
 export function writeOnce(env: Environment, objects: readonly string[], random: () => number): void {
-  const object = pick(random, objects);
+  const inMemory = objects.filter((o) => env.tableOf(o) === undefined);
+  if (inMemory.length === 0) return;
+  const object = pick(random, inMemory);
   const table = env.table(object);
   const records = [...table.values()];
   const roll = random();

@@ -15,6 +15,9 @@ import {
   normalizeRowOperation,
   type Change,
   type Channel,
+  type CodeName,
+  type LiveRecord,
+  type LiveRow,
   type Member,
   type MeteredWhere,
   type Operation,
@@ -31,8 +34,11 @@ export interface SubscriptionOwner {
   /** What the live fan-out's evaluation of this connection's wheres may cost (filter-work.ts). */
   readonly filterBudget: FilterMeter;
   enqueue(event: SharedEvent): void;
-  /** Ends a subscription whose where passed a work limit in the fan-out, telling the client why. */
-  endSubscription(sub: Subscription, message: string): void;
+  /**
+   * Ends a subscription from the server's side, telling the client why with an `error` of `name`
+   * (default `bad_request`: a where past a work limit in the fan-out).
+   */
+  endSubscription(sub: Subscription, message: string, name?: CodeName): void;
 }
 
 /** Serialized parts of one commit, shared by every subscription that receives it. */
@@ -43,7 +49,33 @@ export class EventParts {
   /** Whole events by change (`''` for events and presence), then by `Subscription.eventKey`. */
   private events: Map<EventChange, Map<string, SharedEvent>> | undefined;
 
+  private asRecord: EventParts | undefined;
+
   constructor(readonly commit: Commit) {}
+
+  /**
+   * The parts of a row change of an object's table as the record write it is to `records:`
+   * subscribers: the row with `id` the primary key as a string, built once per commit.
+   */
+  recordParts(commit: RowCommit & { object: string; record: LiveRow }): EventParts {
+    if (this.asRecord) return this.asRecord;
+    const asRecord = (row: LiveRow): LiveRecord => ({ ...row, id: commit.id ?? '' });
+    const record: RecordCommit = {
+      kind: 'record',
+      seq: commit.seq,
+      timestamp: commit.timestamp,
+      object: commit.object,
+      operation:
+        commit.operation === 'INSERT' ? 'create' : commit.operation === 'DELETE' ? 'delete' : 'update',
+      record: asRecord(commit.record),
+    };
+    if (commit.operation === 'UPDATE') {
+      if (commit.oldRecord) record.oldRecord = asRecord(commit.oldRecord);
+      record.changedFields = commit.changedColumns ?? [];
+    }
+    if (commit.correlationId !== undefined) record.correlationId = commit.correlationId;
+    return (this.asRecord = new EventParts(record));
+  }
 
   /** The event of a subscription with the same id, change and projection as `sub`, if one was built. */
   sharedEvent(sub: Subscription, change: EventChange): SharedEvent | undefined {
@@ -229,6 +261,11 @@ export class Subscription {
       case 'presence':
         return this.presenceEvent(commit, parts);
       case 'row':
+        if (this.channel.kind === 'records') {
+          if (commit.object === undefined || commit.record === undefined) return null;
+          const asRecord = parts.recordParts({ ...commit, object: commit.object, record: commit.record });
+          return this.recordEvent(asRecord.commit as RecordCommit, asRecord, meter);
+        }
         return this.rowEvent(commit, parts, meter);
     }
   }

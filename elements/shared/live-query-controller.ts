@@ -104,7 +104,8 @@ export class LiveQueryController extends SubscriptionController<QueryPlan> {
       this.announcement = '';
       this.#next = undefined;
     }
-    this.#window.reset(message.snapshot ?? [], message.truncated ?? false);
+    // A records channel's snapshot holds records (rows are a postgres: channel's).
+    this.#window.reset((message.snapshot ?? []) as LiveRecord[], message.truncated ?? false);
     this.resyncing = false;
     return { reason: 'snapshot', added: [], modified: [], removed: [], records: this.#window.records };
   }

@@ -57,7 +57,7 @@ export class LiveRecordController extends SubscriptionController<RecordPlan> {
   }
 
   protected onSnapshot(message: SubscribedMessage): LiveChangeDetail {
-    this.record = message.snapshot?.[0];
+    this.record = message.snapshot?.[0] as LiveRecord | undefined; // a records channel's: records
     this.removed = false;
     return {
       reason: 'snapshot',

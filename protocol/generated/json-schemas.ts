@@ -46,7 +46,7 @@ export const SERVER_MESSAGE_JSON_SCHEMA: JsonSchemaCheck = oneOf({
       type: anything,
       id: string(1, 64),
       seq: integer(0),
-      snapshot: array(object({ id: string(1, 256) }, [], true)),
+      snapshot: array(anyObject),
       truncated: boolean,
       resumed: boolean,
       members: array(object({ connectionId: string(), meta: anyObject })),
@@ -106,14 +106,14 @@ export const SERVER_MESSAGE_JSON_SCHEMA: JsonSchemaCheck = oneOf({
             timestamp: string(),
             table: string(),
             schema: string(),
+            xid: string(),
+            lsn: string(),
             operation: values('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE'),
             change: values('added', 'modified', 'removed', 'reset'),
             id: string(),
             record: anyObject,
             oldRecord: anyObject,
             changedColumns: array(string()),
-            xid: string(),
-            lsn: string(),
             correlationId: string(),
           },
           ['id', 'record', 'oldRecord', 'changedColumns', 'correlationId'],
@@ -202,26 +202,5 @@ export const WS_AUTH_RESPONSE_JSON_SCHEMA: JsonSchemaCheck = object({
  * Every zod check is expressed: it accepts what zod accepts.
  */
 export const ERROR_BODY_JSON_SCHEMA: JsonSchemaCheck = object({
-  error: object(
-    {
-      code: values(
-        'bad_request',
-        'unauthorized',
-        'token_invalid',
-        'token_expired',
-        'forbidden',
-        'not_found',
-        'method_not_allowed',
-        'conflict',
-        'payload_too_large',
-        'unsupported_media_type',
-        'quota_exceeded',
-        'internal_error',
-        'unavailable',
-      ),
-      message: string(),
-      details: anything,
-    },
-    ['details'],
-  ),
+  error: object({ code: string(), message: string(), details: anything }, ['details']),
 });

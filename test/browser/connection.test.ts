@@ -9,7 +9,7 @@ import {
   type LiveConnection,
   type SubscriptionRequest,
 } from '../../elements/connection/index.js';
-import type { LiveEvent, LiveRecord, RecordEvent, SubscribedMessage } from '../../protocol/index.js';
+import type { LiveEvent, RecordEvent, SubscribedMessage } from '../../protocol/index.js';
 import { startDevServer, type TestDevServer } from './support/dev-server.js';
 
 /** Fast retries, so a restart costs well under a second of waiting. */
@@ -31,7 +31,7 @@ class Recorder {
 
   /** The records of the first snapshot, by id. */
   snapshotIds(): string[] {
-    return (this.subscribed[0]?.snapshot ?? []).map((record: LiveRecord) => record.id);
+    return (this.subscribed[0]?.snapshot ?? []).map((record) => String(record.id));
   }
 
   /** `change id` of each event, e.g. `added o9`. */

@@ -308,7 +308,8 @@ const LIST_FORM: WhereCase[] = [
   },
 ];
 
-const ids = (records: readonly { id: string }[] | undefined) => (records ?? []).map((r) => r.id).sort();
+const ids = (records: readonly Record<string, unknown>[] | undefined) =>
+  (records ?? []).map((r) => String(r.id)).sort();
 
 for (const [form, cases] of [
   ['object', OBJECT_FORM],

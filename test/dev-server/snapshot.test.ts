@@ -30,7 +30,8 @@ const ORDERS = [
 const withOrders = (orders: readonly Record<string, unknown>[]) =>
   testConfig({ records: { acme: { production: { orders, products: [{ id: 'p1', title: 'Desk' }] } } } });
 
-const ids = (records: readonly { id: string }[] | undefined) => (records ?? []).map((r) => r.id);
+const ids = (records: readonly Record<string, unknown>[] | undefined) =>
+  (records ?? []).map((r) => String(r.id));
 
 /** The `welcome` a client got when it connected. */
 function welcomeOf(client: RawClient) {
@@ -60,7 +61,7 @@ describe('snapshot: true and a window', () => {
     });
     const expected = await Promise.all(['a1', 'a3', 'a5'].map((id) => api.get(server, 'orders', id)));
     assert.deepEqual(
-      [...(sub.snapshot ?? [])].sort((a, b) => (a.id < b.id ? -1 : 1)),
+      [...(sub.snapshot ?? [])].sort((a, b) => (String(a.id) < String(b.id) ? -1 : 1)),
       expected,
     );
     assert.equal(sub.truncated, undefined);

@@ -127,6 +127,19 @@ describe('the msw mock', () => {
     );
   });
 
+  it('refuses a postgres section: the browser has no database to read', () => {
+    const postgres = {
+      url: 'postgres://postgres@127.0.0.1:5432/shop',
+      tables: [{ client: 'acme', environment: 'production', table: 'orders' }],
+    };
+    assert.throws(
+      () => createMock({ config: { ...testConfig(), postgres } }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.problems.some((p) => p.path === 'postgres' && /no PostgreSQL/.test(p.message)),
+    );
+  });
+
   it('fails every request with a network error while offline, and refuses sockets before they open', async () => {
     const mock = startMock();
     const token = await getToken(mock, KEYS.acmePublic);

@@ -143,7 +143,7 @@ describe('isolation under concurrency', () => {
         const client = await RawClient.connect(server, key);
         if (choice === 2) {
           const answer = await client.subscribe({ id: 'snap', channel: `records:${object}`, snapshot: true });
-          seen.push(...(answer.snapshot ?? []));
+          seen.push(...((answer.snapshot ?? []) as LiveRecord[]));
         } else {
           const answer = await client.subscribe({
             id: 'visit',

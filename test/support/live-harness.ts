@@ -205,7 +205,7 @@ export class SubscriptionLog {
       this.batchesBefore.push(this.batches.length);
       if (message.snapshot && !message.resumed) {
         this.records.clear();
-        for (const record of message.snapshot) this.records.set(record.id, record);
+        for (const record of message.snapshot as LiveRecord[]) this.records.set(record.id, record);
       }
     },
     onEvents: (events) => {

@@ -11,7 +11,8 @@ import { KEYS } from './test-server.js';
 
 export type { CaseSocket, CaseTarget, ProtocolCase, ProtocolDriver } from './protocol-target.js';
 
-const ids = (records: readonly { id: string }[] | undefined) => (records ?? []).map((r) => r.id);
+const ids = (records: readonly Record<string, unknown>[] | undefined) =>
+  (records ?? []).map((r) => String(r.id));
 const ordersPath = '/api/objects/orders/records';
 const PENDING = { status: 'pending' };
 

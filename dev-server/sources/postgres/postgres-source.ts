@@ -13,22 +13,29 @@
  * Without `--data` the history starts from nothing at every start (a new epoch), so the stream
  * starts at the database's current position: what was committed before is in the tables, which
  * snapshots read.
+ *
+ * The source is also each environment's `TableStore` (pg-table-store.ts): snapshots, and the
+ * reads and writes of objects kept in tables.
  */
 import pg from 'pg';
+import { ApiError } from '../../engine/api-error.js';
 import { deepEqual, type JsonValue } from '../../../protocol/index.js';
 import type { Engine } from '../../engine/engine.js';
 import type { Environment, RowChangeInput } from '../../engine/environment.js';
 import type { ResolvedPostgresConfig } from './config.js';
 import { formatLsn, parseLsn } from './lsn.js';
+import { PgTableStore, type TableStoreHost } from './pg-table-store.js';
 import { preparePostgres, type PreparedTable } from './setup.js';
 import {
   PostgresStream,
+  SYNC_MESSAGE_PREFIX,
   type RawRow,
   type StreamRelation,
   type StreamStatus,
   type StreamTransaction,
 } from './stream.js';
 import { TableReader } from './table-reader.js';
+import { TableWriter } from './table-writer.js';
 import type { PgTypeCatalog } from './type-catalog.js';
 import { PG_SESSION_OPTIONS, mapRow, recordId } from './values.js';
 
@@ -41,11 +48,22 @@ export type PostgresSourceOptions = {
 /** An exposed table and the environment it belongs to. */
 type Exposure = { table: PreparedTable; env: Environment };
 
+/** How long a snapshot waits for the stream to catch up before it answers `unavailable`. */
+const CATCH_UP_TIMEOUT_MS = 15_000;
+
 /** A running PostgreSQL source. */
-export class PostgresSource {
+export class PostgresSource implements TableStoreHost {
   private readonly byOid = new Map<number, Exposure>();
   private readonly byName = new Map<string, Exposure>();
+  private readonly byEnvironment = new Map<Environment, Map<string, PreparedTable>>();
   private stream: PostgresStream | undefined;
+  /** Writes of objects kept in tables (table-writer.ts). */
+  readonly writer: TableWriter;
+  /** For the sync messages snapshots wait for, and the start position. */
+  private readonly pool: pg.Pool;
+  /** The position of the last sync message the stream has seen, and who waits for a later one. */
+  private synced = 0n;
+  private syncWaiters: { lsn: bigint; resolve: () => void }[] = [];
 
   private constructor(
     private readonly engine: Engine,
@@ -54,11 +72,72 @@ export class PostgresSource {
     /** Reads tables for snapshots and REST (table-reader.ts); its type catalog maps streamed rows too. */
     readonly reader: TableReader,
   ) {
+    this.writer = new TableWriter({ url: config.url });
+    this.pool = new pg.Pool({ connectionString: config.url, max: 2, options: PG_SESSION_OPTIONS });
+    this.pool.on('error', () => undefined); // an idle connection PostgreSQL closed is dropped
+    const store = new PgTableStore(this);
     for (const table of tables) {
-      const exposure = { table, env: engine.environment(table.client, table.environment) };
+      const env = engine.environment(table.client, table.environment);
+      const exposure = { table, env };
       this.byOid.set(table.oid, exposure);
       this.byName.set(`${table.schema}.${table.table}`, exposure);
+      let named = this.byEnvironment.get(env);
+      if (!named) this.byEnvironment.set(env, (named = new Map()));
+      named.set(table.table, table);
+      env.tableStore = store;
     }
+  }
+
+  /** The exposed table of an environment by name. */
+  exposedTable(env: Environment, table: string): PreparedTable | undefined {
+    return this.byEnvironment.get(env)?.get(table);
+  }
+
+  /**
+   * Resolves once the stream has applied every transaction committed before this call: a
+   * non-transactional logical message is written now, and the stream reads it only after every
+   * commit before it (table-snapshot.ts waits for this).
+   */
+  async caughtUp(): Promise<void> {
+    let lsn: bigint;
+    try {
+      const { rows } = await this.pool.query<{ lsn: string }>(
+        `SELECT pg_logical_emit_message(false, $1, '')::text AS lsn`,
+        [SYNC_MESSAGE_PREFIX],
+      );
+      lsn = parseLsn(rows[0]?.lsn ?? '0/0');
+    } catch (error) {
+      throw new ApiError('unavailable', `PostgreSQL is unavailable: ${(error as Error).message}`);
+    }
+    if (this.synced >= lsn) return;
+    await new Promise<void>((resolve, reject) => {
+      const waiter = {
+        lsn,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        this.syncWaiters = this.syncWaiters.filter((w) => w !== waiter);
+        reject(
+          new ApiError(
+            'unavailable',
+            `the PostgreSQL replication stream is ${this.status}: it did not catch up within ${CATCH_UP_TIMEOUT_MS / 1000} s`,
+          ),
+        );
+      }, CATCH_UP_TIMEOUT_MS);
+      this.syncWaiters.push(waiter);
+    });
+  }
+
+  /** The stream has applied every transaction before `lsn`. */
+  private sync(lsn: bigint): void {
+    if (lsn > this.synced) this.synced = lsn;
+    const ready = this.syncWaiters.filter((w) => w.lsn <= lsn);
+    if (ready.length === 0) return;
+    this.syncWaiters = this.syncWaiters.filter((w) => w.lsn > lsn);
+    for (const waiter of ready) waiter.resolve();
   }
 
   /**
@@ -76,7 +155,7 @@ export class PostgresSource {
     try {
       await reader.catalog.load(tables.flatMap((t) => t.columns.map((c) => c.typeOid)));
       const progress = options.durable ? engine.postgresProgress : undefined;
-      const resumeAfter = progress ? parseLsn(progress.lsn) : await currentPosition(config.url);
+      const resumeAfter = progress ? parseLsn(progress.lsn) : await source.currentPosition();
       source.stream = new PostgresStream({
         url: config.url,
         slot: config.slot,
@@ -84,6 +163,7 @@ export class PostgresSource {
         resumeAfter,
         apply: (transaction) => source.apply(transaction),
         onStatus: (status, error) => source.statusChanged(status, error),
+        onSync: (lsn) => source.sync(lsn),
       });
       engine.health.postgres = 'starting';
       await source.stream.start();
@@ -102,7 +182,18 @@ export class PostgresSource {
   /** Stops the stream and closes the database connections. */
   async stop(): Promise<void> {
     await this.stream?.stop();
-    await this.reader.close().catch(() => undefined);
+    for (const env of this.byEnvironment.keys()) env.tableStore = undefined;
+    await Promise.all([
+      this.reader.close().catch(() => undefined),
+      this.writer.close().catch(() => undefined),
+      this.pool.end().catch(() => undefined),
+    ]);
+  }
+
+  /** The database's current WAL position: where a stream with no history to continue starts. */
+  private async currentPosition(): Promise<bigint> {
+    const { rows } = await this.pool.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+    return parseLsn(rows[0]?.lsn ?? '0/0');
   }
 
   /** The exposed table of a (schema-qualified) relation, if it is one. */
@@ -132,6 +223,7 @@ export class PostgresSource {
       xid: String(transaction.xid),
       lsn: formatLsn(transaction.commitLsn),
       end: formatLsn(transaction.commitEndLsn),
+      ...(transaction.correlationId === undefined ? {} : { correlationId: transaction.correlationId }),
     };
     const runs: { env: Environment; changes: RowChangeInput[] }[] = [];
     const add = (exposure: Exposure, change: RowChangeInput) => {
@@ -147,8 +239,17 @@ export class PostgresSource {
           const at = index++;
           const exposure = this.exposure(relation);
           if (at < skip || !exposure) continue;
-          const { schema, table } = exposure.table;
-          add(exposure, { ...base, index: at, kind: 'row', schema, table, operation: 'TRUNCATE' });
+          const { schema, table, object } = exposure.table;
+          const truncate: RowChangeInput = {
+            ...base,
+            index: at,
+            kind: 'row',
+            schema,
+            table,
+            operation: 'TRUNCATE',
+          };
+          if (object !== undefined) truncate.object = object;
+          add(exposure, truncate);
         }
         continue;
       }
@@ -176,7 +277,10 @@ export class PostgresSource {
   }
 }
 
-type ChangeBase = Pick<RowChangeInput, 'timestamp' | 'xid' | 'lsn' | 'end' | 'index'>;
+type ChangeBase = Pick<
+  RowChangeInput,
+  'timestamp' | 'xid' | 'lsn' | 'end' | 'index' | 'correlationId' | 'object'
+>;
 
 /** One insert, update or delete as a row commit of its table. */
 function rowChange(
@@ -188,6 +292,7 @@ function rowChange(
   const columns = change.relation.columns;
   const map = (row: RawRow) => mapRow(catalog, columns, row);
   const { schema, table: name } = table;
+  if (table.object !== undefined) base = { ...base, object: table.object };
   const idOf = (row: Record<string, JsonValue>) => recordId(table.primaryKey.map((c) => row[c] ?? null));
   if (change.operation === 'INSERT') {
     const record = map(change.row);
@@ -215,17 +320,4 @@ function rowChange(
   };
   if (oldRecord) commit.oldRecord = oldRecord;
   return commit;
-}
-
-/** The database's current WAL position: where a stream with no history to continue starts. */
-async function currentPosition(url: string): Promise<bigint> {
-  const client = new pg.Client({ connectionString: url, options: PG_SESSION_OPTIONS });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
-    return parseLsn(rows[0]?.lsn ?? '0/0');
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }

@@ -17,6 +17,11 @@
  *   relation message is parsed, before any row of it is (with flow control on, rows are parsed
  *   as they arrive but handed over later); the caller maps them (values.ts).
  *
+ * Logical decoding messages are read too (`messages 'true'`): a transactional one with the prefix
+ * `catalyst.correlation` gives its transaction the `X-Correlation-Id` of the REST write that made
+ * it; a non-transactional `catalyst.sync` one tells `onSync` that every transaction committed
+ * before it has been applied (a snapshot waits for that: table-snapshot.ts).
+ *
  * A lost connection or a PostgreSQL restart is retried with backoff (1 s doubling to 30 s), the
  * status going `reconnecting` and back to `streaming`; a slot still held by a dying consumer
  * (55006) is retried the same way.
@@ -24,6 +29,10 @@
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
 import { formatLsn, parseLsn } from './lsn.js';
 import { PG_SESSION_OPTIONS, keepWireText } from './values.js';
+import { CORRELATION_MESSAGE_PREFIX } from './write-transaction.js';
+
+/** The prefix of the non-transactional message a snapshot waits for (`PostgresSource.caughtUp`). */
+export const SYNC_MESSAGE_PREFIX = 'catalyst.sync';
 
 /** A table as the stream describes it (pgoutput's relation message). */
 export type StreamRelation = {
@@ -54,6 +63,8 @@ export type StreamTransaction = {
   /** Its commit time, ISO 8601 in UTC (to the millisecond). */
   timestamp: string;
   changes: RowChange[];
+  /** The `X-Correlation-Id` of the REST write that made it, if one did. */
+  correlationId?: string;
 };
 
 /** What the stream is doing. */
@@ -70,6 +81,8 @@ export type StreamOptions = {
   apply: (transaction: StreamTransaction) => Promise<void> | void;
   /** Told of every status change, with the error behind a `reconnecting`. */
   onStatus?: (status: StreamStatus, error?: Error) => void;
+  /** Told of each `catalyst.sync` message: every transaction committed before `lsn` is applied. */
+  onSync?: (lsn: bigint) => void;
 };
 
 const FIRST_RETRY_MS = 1000;
@@ -127,7 +140,7 @@ export class PostgresStream {
     this.service = service;
     this.open = undefined;
     this.waiting = 0;
-    service.on('data', (_lsn: string, message: Pgoutput.Message) => this.receive(service, message));
+    service.on('data', (lsn: string, message: Pgoutput.Message) => this.receive(service, message, lsn));
     service.on('heartbeat', (lsn: string, _time: number, shouldRespond: boolean) => {
       if (shouldRespond) void this.answerKeepalive(service, parseLsn(lsn));
     });
@@ -136,7 +149,11 @@ export class PostgresStream {
       this.setStatus('streaming');
     });
     service.on('error', (error: Error) => this.lost(service, error));
-    const plugin = new PgoutputPlugin({ protoVersion: 1, publicationNames: [this.options.publication] });
+    const plugin = new PgoutputPlugin({
+      protoVersion: 1,
+      publicationNames: [this.options.publication],
+      messages: true,
+    });
     const parse = plugin.parse.bind(plugin);
     plugin.parse = (buffer: Buffer) => {
       const message = parse(buffer) as Pgoutput.Message;
@@ -163,8 +180,22 @@ export class PostgresStream {
   }
 
   /** One pgoutput message; with flow control on, the next waits until this resolves. */
-  private async receive(service: LogicalReplicationService, message: Pgoutput.Message): Promise<void> {
+  private async receive(
+    service: LogicalReplicationService,
+    message: Pgoutput.Message,
+    lsn: string,
+  ): Promise<void> {
     switch (message.tag) {
+      case 'message': {
+        if (message.transactional) {
+          if (this.open && message.prefix === CORRELATION_MESSAGE_PREFIX) {
+            this.open.correlationId = Buffer.from(message.content).toString('utf8');
+          }
+        } else if (message.prefix === SYNC_MESSAGE_PREFIX) {
+          this.options.onSync?.(parseLsn(message.messageLsn ?? lsn));
+        }
+        return;
+      }
       case 'relation':
         this.relations.set(message.relationOid, relationOf(message));
         return;

@@ -107,7 +107,7 @@ export class TraceRecorder {
       });
       if (message.resumed !== true && message.snapshot) {
         this.records.clear();
-        for (const record of message.snapshot) this.records.set(record.id, record);
+        for (const record of message.snapshot as LiveRecord[]) this.records.set(record.id, record);
       }
     },
     onEvents: (events) => {
