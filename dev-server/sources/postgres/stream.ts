@@ -97,6 +97,11 @@ export class PostgresStream {
   private open: (StreamTransaction & { pending: true }) | undefined;
   /** Transactions received, not yet durable. */
   private waiting = 0;
+  /**
+   * Messages of the current connection parsed but not yet handled: with flow control the library
+   * queues them, while keepalives skip the queue — a keepalive's position may lie beyond them.
+   */
+  private session = { unread: 0 };
   private retryMs = FIRST_RETRY_MS;
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -140,7 +145,15 @@ export class PostgresStream {
     this.service = service;
     this.open = undefined;
     this.waiting = 0;
-    service.on('data', (lsn: string, message: Pgoutput.Message) => this.receive(service, message, lsn));
+    const session = { unread: 0 };
+    this.session = session;
+    service.on('data', (lsn: string, message: Pgoutput.Message) =>
+      this.receive(service, message, lsn)
+        // A transaction that cannot be applied (its journal cannot be written) is not confirmed:
+        // the stream starts again from the last durable one.
+        .catch((error: unknown) => this.lost(service, error as Error))
+        .finally(() => session.unread--),
+    );
     service.on('heartbeat', (lsn: string, _time: number, shouldRespond: boolean) => {
       if (shouldRespond) void this.answerKeepalive(service, parseLsn(lsn));
     });
@@ -158,6 +171,7 @@ export class PostgresStream {
     plugin.parse = (buffer: Buffer) => {
       const message = parse(buffer) as Pgoutput.Message;
       if (message.tag === 'relation') keepWireText(message);
+      session.unread++;
       return message;
     };
     const from = this.durable === undefined ? '0/0' : formatLsn(this.durable);
@@ -185,6 +199,7 @@ export class PostgresStream {
     message: Pgoutput.Message,
     lsn: string,
   ): Promise<void> {
+    if (this.service !== service) return; // a message of a connection given up
     switch (message.tag) {
       case 'message': {
         if (message.transactional) {
@@ -267,7 +282,7 @@ export class PostgresStream {
    * position, or the keepalive's own when nothing received waits to be made durable.
    */
   private async answerKeepalive(service: LogicalReplicationService, keepalive: bigint): Promise<void> {
-    const idle = this.open === undefined && this.waiting === 0;
+    const idle = this.open === undefined && this.waiting === 0 && this.session.unread === 0;
     const position =
       idle && (this.durable === undefined || keepalive > this.durable) ? keepalive : this.durable;
     if (position === undefined || position === 0n) {
