@@ -77,6 +77,10 @@ async function readOnce(read: AlignedRead): Promise<TableSnapshot | 'short'> {
   const keep = limit + 1 + MARGIN; // one past the limit tells `truncated`
   const compare = compileSort(query.sort);
   const rows = new Map<string, LiveRow>();
+  // Records of an object are matched as records (`id` the key as a string), as their events are.
+  const shape = query.asRecords
+    ? (row: LiveRow, id: string): LiveRow => ({ ...row, id })
+    : (row: LiveRow) => row;
   const matches = (row: LiveRow, id: string) =>
     (query.recordId === undefined || id === query.recordId) && query.meter.match(query.where, row, id);
   /** The last row kept when the read pruned (undefined: nothing was pruned). */
@@ -89,8 +93,9 @@ async function readOnce(read: AlignedRead): Promise<TableSnapshot | 'short'> {
   };
   const info = await reader.readTable(table, {
     signal,
-    onRow: (row) => {
-      const id = rowId(table, row);
+    onRow: (read) => {
+      const id = rowId(table, read);
+      const row = shape(read, id);
       if (!matches(row, id)) return;
       rows.set(id, row);
       if (rows.size >= 2 * keep) prune();
@@ -110,8 +115,8 @@ async function readOnce(read: AlignedRead): Promise<TableSnapshot | 'short'> {
     }
     if (commit.operation === 'UPDATE' && commit.oldRecord) rows.delete(rowId(table, commit.oldRecord));
     const id = commit.id ?? '';
-    if (commit.operation !== 'DELETE' && commit.record && matches(commit.record, id))
-      rows.set(id, commit.record);
+    const row = commit.operation === 'DELETE' || !commit.record ? undefined : shape(commit.record, id);
+    if (row && matches(row, id)) rows.set(id, row);
     else rows.delete(id);
   }
   if (boundary !== undefined) {
@@ -120,8 +125,11 @@ async function readOnce(read: AlignedRead): Promise<TableSnapshot | 'short'> {
     for (const row of rows.values()) if (compare(row, last) <= 0) certain++;
     if (certain < Math.min(limit + 1, rows.size)) return 'short';
   }
-  const kept = query.asRecords ? [...rows].map(([id, row]): LiveRow => ({ ...row, id })) : [...rows.values()];
-  const { records, truncated } = queryWindow(kept, { sort: query.sort, limit, maxChars: query.maxChars });
+  const { records, truncated } = queryWindow([...rows.values()], {
+    sort: query.sort,
+    limit,
+    maxChars: query.maxChars,
+  });
   return { rows: records, truncated, seq };
 }
 

@@ -182,7 +182,23 @@ describe('an object kept in a table', () => {
     );
     assert.equal((await api('GET', '/999')).status, 404);
     assert.equal((await api('GET', '/abc')).status, 404);
+    // Matched as records, as their events are: the id is the key's text.
+    const byId = await api('GET', '?where={"id":"2"}');
+    assert.deepEqual(
+      (byId.body as { records: LiveRecord[] }).records.map((r) => r.id),
+      ['2'],
+    );
     const client = await connect(PUBLIC);
+    const two = await client.subscribe({
+      id: 'two',
+      channel: 'records:orders',
+      filter: { where: { id: '2' } },
+      snapshot: true,
+    });
+    assert.deepEqual(
+      two.snapshot?.map((r) => r.id),
+      ['2'],
+    );
     const answer = await client.subscribe({ id: 'o', channel: 'records:orders', snapshot: { sort: ['id'] } });
     assert.deepEqual(
       answer.snapshot?.map((r) => [r.id, r.status]),
