@@ -61,7 +61,8 @@ export function createMock(options: MockOptions = {}): Mock {
     throw new ConfigError([
       {
         path: 'postgres',
-        message: 'the in-browser mock has no PostgreSQL: run the dev server (catalyst-dev-server) for postgres tables',
+        message:
+          'the in-browser mock has no PostgreSQL: run the dev server (catalyst-dev-server) for postgres tables',
       },
     ]);
   }
