@@ -7,7 +7,7 @@
  */
 import { LENGTH_LIMITED_TYPES, SCALAR_KINDS, type ValueKind } from './value-encoders.js';
 import type { PreparedTable } from './setup.js';
-import type { TypeQueryable } from './type-catalog.js';
+import { TYPE_QUERY, type TypeQueryable } from './type-catalog.js';
 
 /** One column, as a write sees it. */
 export interface WriteColumn {
@@ -34,20 +34,6 @@ const COLUMNS_QUERY = `
          attgenerated::text AS generated, attidentity::text AS identity
   FROM pg_attribute WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped`;
 
-/** The asked types and, recursively, the base types of domains and the element types of arrays. */
-const TYPES_QUERY = `
-  WITH RECURSIVE wanted(oid) AS (
-    SELECT unnest($1::oid[])
-    UNION
-    SELECT CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.typelem END
-    FROM pg_type t JOIN wanted ON t.oid = wanted.oid
-    WHERE t.typtype = 'd' OR t.typelem <> 0
-  )
-  SELECT t.oid::text AS oid, t.typtype::text AS kind, t.typbasetype::text AS base,
-         t.typtypmod::text AS typmod, t.typelem::text AS element, t.typdelim::text AS delimiter,
-         (t.typelem <> 0 AND e.typarray = t.oid)::text AS is_array
-  FROM wanted JOIN pg_type t ON t.oid = wanted.oid LEFT JOIN pg_type e ON e.oid = t.typelem`;
-
 interface TypeRow {
   domain: boolean;
   base: number;
@@ -63,7 +49,7 @@ const UPDATED = new Set(['updatedAt', 'updated_at']);
 /** Reads the columns of `table` from the catalog. */
 export async function loadTableShape(db: TypeQueryable, table: PreparedTable): Promise<TableShape> {
   const attributes = (await db.query(COLUMNS_QUERY, [table.oid])).rows;
-  const typeRows = (await db.query(TYPES_QUERY, [attributes.map((a) => Number(a.type))])).rows;
+  const typeRows = (await db.query(TYPE_QUERY, [attributes.map((a) => Number(a.type))])).rows;
   const types = new Map<number, TypeRow>();
   for (const row of typeRows) {
     types.set(Number(row.oid), {

@@ -17,7 +17,7 @@ export interface TypeQueryable {
  * type is one whose element names it as its array type: `int2vector` and `oidvector` also have a
  * `typelem` and subscripts, but their text is `1 2`, not `{1,2}`.
  */
-const TYPE_QUERY = `
+export const TYPE_QUERY = `
   WITH RECURSIVE wanted(oid) AS (
     SELECT unnest($1::oid[])
     UNION
@@ -26,7 +26,7 @@ const TYPE_QUERY = `
     WHERE t.typtype = 'd' OR t.typelem <> 0
   )
   SELECT t.oid::text AS oid, t.typtype::text AS kind, t.typbasetype::text AS base,
-         t.typelem::text AS element, t.typdelim::text AS delimiter,
+         t.typtypmod::text AS typmod, t.typelem::text AS element, t.typdelim::text AS delimiter,
          (t.typelem <> 0 AND e.typarray = t.oid)::text AS is_array
   FROM wanted JOIN pg_type t ON t.oid = wanted.oid LEFT JOIN pg_type e ON e.oid = t.typelem`;
 
