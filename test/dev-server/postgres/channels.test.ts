@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import type { LiveEvent, RowEvent } from '../../../protocol/index.js';
 import { PostgresCluster } from '../../support/postgres-cluster.js';
 import { RawClient, rest } from '../../support/raw-client.js';
+import { connectSse } from '../../support/sse-client.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
 
 const KEY = {
@@ -322,6 +323,25 @@ describe('postgres channels', () => {
     // The limited key's stock event was never sent: the products event came after it, alone.
     assert.equal(rows(limited, 'l').length, 1);
     assert.equal(rows(globex, 'g').length, 1);
+  });
+
+  it('serves postgres channels over Server-Sent Events too, snapshot included', async () => {
+    const stream = await connectSse(server, KEY.acmePublic, {
+      subscriptions: [{ id: 'e', channel: 'postgres:products', snapshot: { sort: ['id'], limit: 2 } }],
+    });
+    try {
+      const answer = await stream.next('subscribed');
+      assert.deepEqual(
+        answer.snapshot?.map((row) => row.id),
+        [1, 10],
+      );
+      await cluster.psql(`INSERT INTO products VALUES (50, 'Clock', 30, NULL, NULL)`);
+      const [event] = await stream.waitForEvents(1, 'e', 5000);
+      assert.ok(event && 'table' in event);
+      assert.deepEqual([event.operation, event.id, event.record?.title], ['INSERT', '50', 'Clock']);
+    } finally {
+      stream.close();
+    }
   });
 
   it('lives through a PostgreSQL restart: clients stay connected and get what was committed meanwhile', async () => {
