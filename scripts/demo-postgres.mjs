@@ -40,7 +40,7 @@ const STATUSES = ['pending', 'paid', 'shipped', 'cancelled'];
 
 const say = (line) => console.error(`${SCRIPT}: ${line}`);
 
-/** The URL with its password hidden, for printing. */
+/** The URL with its password hidden, for printing (the variable's name when it is no URL). */
 function redacted(url) {
   try {
     const parsed = new URL(url);
@@ -254,8 +254,8 @@ try {
   const configPath = join(configDir, 'config.json');
   writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
 
-  // A password stays off the screen: the command then reads it from the variable.
-  const target = givenUrl && new URL(givenUrl).password ? '"$DATABASE_URL"' : `"${url}"`;
+  // A password stays off the screen: the commands then read the URL from the variable.
+  const target = givenUrl && redacted(givenUrl) !== givenUrl ? '"$DATABASE_URL"' : `"${url}"`;
   extraLines = (page) => [
     `  demo page: ${page}/`,
     `  database: ${redacted(url)} (${origin})`,
