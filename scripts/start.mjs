@@ -10,93 +10,14 @@
 // Standard output is the CLI's, with `  demo page: URL/` after its first line (`catalyst-dev-server
 // listening on URL`); the build writes to standard error, so that line stays the first. Ctrl-C or
 // SIGTERM stops the server gracefully, and this script with it; a second Ctrl-C stops it at once.
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+// (scripts/demo-server.mjs holds what `npm run demo:postgres` shares with it.)
+import { ensureBundle, forwardSignals, spawnDemoServer } from './demo-server.mjs';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const BUNDLES = ['dist/catalyst-elements.js', 'dist/catalyst-elements.iife.js'].map((file) =>
-  join(ROOT, file),
-);
-/** What the bundle is built from: every file in these folders, and these files. */
-const SOURCE_DIRS = ['elements', 'protocol'].map((dir) => join(ROOT, dir));
-const SOURCE_FILES = ['vite.config.ts', 'tsconfig.json', 'package-lock.json'].map((file) => join(ROOT, file));
 /** Writes per second, and how soon a write reaches the page (the protocol's default is 5 s). */
 const DEMO_FLAGS = ['--simulate', '2', '--flush-ms', '500'];
 
-/** Newest modification time of the bundle's sources, in ms. */
-function newestSource() {
-  const files = [
-    ...SOURCE_FILES.filter((file) => existsSync(file)),
-    ...SOURCE_DIRS.flatMap((dir) =>
-      readdirSync(dir, { recursive: true }).map((file) => join(dir, String(file))),
-    ),
-  ];
-  return Math.max(...files.map((file) => statSync(file).mtimeMs));
-}
-
-/** Why the bundle must be built, or `undefined` when it is up to date. */
-function buildReason() {
-  if (!BUNDLES.every((file) => existsSync(file))) return 'dist/ has no script-tag bundle';
-  const built = Math.min(...BUNDLES.map((file) => statSync(file).mtimeMs));
-  return built < newestSource() ? 'the sources changed since dist/ was built' : undefined;
-}
-
-/** Runs `vite build` in the repository, its output on standard error; resolves with its exit code. */
-function build() {
-  const vitePackage = fileURLToPath(import.meta.resolve('vite/package.json'));
-  const vite = join(dirname(vitePackage), 'bin', 'vite.js');
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [vite, 'build'], { cwd: ROOT, stdio: ['ignore', 2, 2] });
-    child.on('close', (code) => resolve(code ?? 1));
-  });
-}
-
-const reason = buildReason();
-if (reason) {
-  console.error(`start: ${reason}; building it (vite build)…`);
-  const code = await build();
-  if (code !== 0) {
-    console.error(`start: the build failed (exit ${code}); see above`);
-    process.exit(code);
-  }
-}
-
-/** A directory of the repository, as the CLI should print it: relative to where we run. */
-const here = (dir) => relative(process.cwd(), join(ROOT, dir)) || '.';
-const args = [
-  '--import',
-  import.meta.resolve('tsx'),
-  join(ROOT, 'dev-server/node/cli.ts'),
-  ...DEMO_FLAGS,
-  '--static',
-  here('demo'),
-  '--static',
-  here('dist'),
-  ...process.argv.slice(2),
-];
-// Its own process group, so that a Ctrl-C in the terminal reaches this script only.
-const server = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
-let first = true;
-createInterface({ input: server.stdout }).on('line', (line) => {
-  console.log(line);
-  if (!first) return;
-  first = false;
-  const listening = /^catalyst-dev-server listening on (\S+)$/.exec(line);
-  if (listening) console.log(`  demo page: ${listening[1]}/`);
-});
-// One Ctrl-C can arrive here twice: from the terminal and from npm, which passes signals on to
-// its script. A second signal makes the CLI exit at once, skipping its graceful close, so only a
-// signal a second or more after the first (a second press) is passed on. A closed terminal
-// (SIGHUP) stops the server as SIGTERM does.
-let firstSignalAt;
-function passOn(signal) {
-  if (firstSignalAt !== undefined && Date.now() - firstSignalAt < 1000) return;
-  firstSignalAt ??= Date.now();
-  server.kill(signal === 'SIGHUP' ? 'SIGTERM' : signal);
-}
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, passOn);
+await ensureBundle('start');
+const server = spawnDemoServer(DEMO_FLAGS, (url) => [`  demo page: ${url}/`]);
+forwardSignals(server);
 // 'close', not 'exit': every line it printed has been passed on by then.
 server.on('close', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

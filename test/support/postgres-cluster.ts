@@ -3,11 +3,12 @@
  * with `wal_level=logical` on a free port of 127.0.0.1 (and a Unix socket in the folder), so runs
  * never share state with each other or with the machine's own cluster. As root (CI), the server
  * runs as the `postgres` user, since `initdb` refuses root. `stop()` removes everything.
+ * `npm run demo:postgres` (scripts/demo-postgres.mjs) runs its demo on one too.
  *
  * The binaries come from Debian's `postgresql` package (`/usr/lib/postgresql/15/bin`, or
  * `PG_BIN`); `.ci/run` installs it where it is missing.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -153,21 +154,32 @@ export class PostgresCluster {
     await this.asServerUser(join(PG_BIN, 'pg_ctl'), args);
   }
 
+  /**
+   * Runs `initdb` or `pg_ctl` in a process group of its own, so that a Ctrl-C meant for the
+   * caller (scripts/demo-postgres.mjs) never cuts one short: a `pg_ctl start` interrupted after
+   * the postmaster is up leaves it running (pg_ctl puts it in its own session) while its folder is
+   * removed. The caller stops the cluster once the step is over.
+   */
   private async asServerUser(command: string, args: readonly string[]): Promise<void> {
     const [file, argv] = isRoot()
       ? ['runuser', ['-u', 'postgres', '--', command, ...args]]
       : [command, [...args]];
-    try {
-      await run(file, argv as string[], { cwd: this.dir });
-    } catch (error) {
-      const failed = error as { stderr?: string; stdout?: string };
-      throw new Error(
-        `${command} ${args.join(' ')} failed: ${failed.stderr || failed.stdout || String(error)}`,
-        {
-          cause: error,
-        },
+    // spawn, not execFile: execFile does not pass `detached` on.
+    const child = spawn(file, argv as string[], {
+      cwd: this.dir,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    const failure = await new Promise<string | undefined>((resolve) => {
+      child.on('error', (error) => resolve(error.message));
+      child.on('close', (code, signal) =>
+        resolve(code === 0 ? undefined : output || `exit ${code ?? signal}`),
       );
-    }
+    });
+    if (failure !== undefined) throw new Error(`${command} ${args.join(' ')} failed: ${failure}`);
   }
 }
 
