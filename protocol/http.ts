@@ -31,6 +31,8 @@ export const HealthResponseSchema = z.strictObject({
   ok: z.literal(true),
   connections: z.int(),
   uptimeMs: z.int(),
+  /** With a `postgres` section (section 10): the replication stream's state. */
+  postgres: z.optional(z.enum(['starting', 'streaming', 'reconnecting'])),
 });
 
 /** HTTP status of each error name. */

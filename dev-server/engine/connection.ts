@@ -322,6 +322,17 @@ export class Connection implements SubscriptionOwner, SubscribeJobHost, Flushabl
     }
   }
 
+  /**
+   * Answers a live subscription again, as if the client had subscribed anew with the same spec
+   * (no `since`): a new `subscribed`, with a fresh snapshot when it asks for one. Waits behind a
+   * subscription being prepared, like a frame.
+   */
+  resync(sub: Subscription): void {
+    if (this.subs.get(sub.id) !== sub || this.state !== 'open') return;
+    const { since: _since, epoch: _epoch, ...spec } = sub.spec;
+    this.handle({ type: 'subscribe', ...spec });
+  }
+
   /** Ends a live subscription whose where passed a work limit in the fan-out (filter-work.ts). */
   endSubscription(sub: Subscription, message: string, name: CodeName = 'bad_request'): void {
     if (this.subs.get(sub.id) !== sub) return;

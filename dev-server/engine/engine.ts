@@ -315,6 +315,15 @@ export class Engine implements EngineCore {
     return state;
   }
 
+  /**
+   * Starts a new history for an environment (a new epoch; `seq` goes on): its old one cannot be
+   * continued, e.g. the PostgreSQL slot it was read from is gone. Clients resuming with the old
+   * epoch get `resumed: false` and a fresh snapshot.
+   */
+  restartHistory(env: Environment): void {
+    env.restartHistory(newEpoch(this.clock.now()));
+  }
+
   /** Moves the PostgreSQL progress on to a loaded row commit, if it is further. */
   private notePostgresProgress(commit: { lsn: string; end: string; index: number }): void {
     const known = this.postgresProgress;

@@ -206,7 +206,7 @@ export class Environment {
       this.deliver(this.index.get(`postgres:${commit.table}`), parts);
       this.deliver(this.index.get('postgres:*'), parts);
       if (commit.object !== undefined) {
-        if (commit.operation === 'TRUNCATE') this.endRecordSubscriptions(commit.object, commit.table);
+        if (commit.operation === 'TRUNCATE') this.resyncRecordSubscriptions(commit);
         else {
           this.deliver(this.index.get(`records:${commit.object}`), parts);
           this.deliver(this.index.get('records:*'), parts);
@@ -247,17 +247,15 @@ export class Environment {
 
   /**
    * A TRUNCATE of an object's table removed every record, which no record event can say without
-   * the ids: the object's `records:` subscriptions end with an error asking for a fresh snapshot
-   * (decision; `postgres:` subscribers get the `reset` event of section 10).
+   * the ids: each of the object's `records:` subscriptions is answered again, as a fresh subscribe
+   * would be — a new `subscribed` with the snapshot it asks for (decision; `postgres:`
+   * subscribers get section 10's `reset` event). A live list shows the empty table at once.
    */
-  private endRecordSubscriptions(object: string, table: string): void {
-    const message = `table ${table} of object "${object}" was truncated: subscribe again for a fresh snapshot`;
+  private resyncRecordSubscriptions(commit: RowCommit): void {
+    const object = commit.object as string;
     for (const channel of [`records:${object}`, 'records:*']) {
       for (const subs of [...(this.index.get(channel)?.values() ?? [])]) {
-        for (const sub of [...subs]) {
-          if (sub.readable && !sub.readable.has(object)) continue;
-          sub.owner.endSubscription(sub, message, 'channel_unavailable');
-        }
+        for (const sub of [...subs]) if (sub.isResetBy(commit)) sub.owner.resync(sub);
       }
     }
   }
@@ -352,6 +350,12 @@ export class Environment {
   }
 
   // ---- persistence ---------------------------------------------------------------------------
+
+  /** Starts a new history under `epoch`, dropping the old one; `seq` goes on from where it is. */
+  restartHistory(epoch: string): void {
+    this.epoch = epoch;
+    this.history.clear();
+  }
 
   /** Everything `--data` keeps of this environment. */
   exportState(): EnvironmentState {

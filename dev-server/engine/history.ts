@@ -44,6 +44,15 @@ export class History {
     while (this.bytes > this.maxBytes && this.first < this.last) this.dropOldest();
   }
 
+  /** Lets every held commit go: a new history starts with the next commit pushed. */
+  clear(): void {
+    this.ring.fill(undefined);
+    this.weights.fill(0);
+    this.first = 0;
+    this.last = 0;
+    this.bytes = 0;
+  }
+
   /** Lets the oldest held commit go (its slot is cleared, so its records can be collected). */
   private dropOldest(): void {
     const slot = this.first % this.capacity;

@@ -14,7 +14,7 @@
  * it is done), it starts again from the current moment — as a fresh snapshot, `resumed: false`,
  * for a resume — and after `MAX_RESTARTS` gives up with 4008.
  */
-import { PROTOCOL_BOUNDS, type CodeName, type SubscribedMessage } from '../../protocol/index.js';
+import { PROTOCOL_BOUNDS, codeName, type CodeName, type SubscribedMessage } from '../../protocol/index.js';
 import { ApiError } from './api-error.js';
 import type { Environment } from './environment.js';
 import { FilterWorkError, JobMeter } from './filter-work.js';
@@ -108,6 +108,11 @@ export class SubscribeJob implements SlicedJob {
       const commit = env.history.at(++this.cursor);
       meter.work += RECORD_VISIT_UNITS;
       if (commit === undefined) continue;
+      if (sub.isResetBy(commit)) {
+        // A TRUNCATE of its object's table in what it missed: a resume cannot say what is left.
+        this.fresh();
+        return false;
+      }
       const event = sub.eventFor(new EventParts(commit), meter);
       if (event !== null) this.events.push(event);
     }
@@ -183,6 +188,8 @@ export class SubscribeJob implements SlicedJob {
     if (error instanceof FilterWorkError) this.host.refuseSubscribe(this.sub, 'bad_request', error.message);
     else if (error instanceof ApiError && error.code === 'unavailable') {
       this.host.refuseSubscribe(this.sub, 'internal_error', `${error.message}; subscribe again later`);
+    } else if (error instanceof ApiError) {
+      this.host.refuseSubscribe(this.sub, codeName(error.protocolCode) ?? 'bad_request', error.message);
     } else this.host.jobFailed(error);
   }
 

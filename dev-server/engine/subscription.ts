@@ -39,6 +39,8 @@ export interface SubscriptionOwner {
    * (default `bad_request`: a where past a work limit in the fan-out).
    */
   endSubscription(sub: Subscription, message: string, name?: CodeName): void;
+  /** Answers a live subscription again as a fresh subscribe (a TRUNCATE emptied its object's table). */
+  resync(sub: Subscription): void;
 }
 
 /** Serialized parts of one commit, shared by every subscription that receives it. */
@@ -234,6 +236,18 @@ export class Subscription {
         ? new Set(operations.map((o) => normalizeRowOperation(o) as RowOperation))
         : undefined;
     this.recordId = spec.filter?.recordId;
+  }
+
+  /**
+   * Whether a commit empties this subscription's result set so that only a fresh snapshot can say
+   * what is left: a TRUNCATE of the table its `records:` object is kept in.
+   */
+  isResetBy(commit: Commit): boolean {
+    if (commit.kind !== 'row' || commit.operation !== 'TRUNCATE' || commit.object === undefined) return false;
+    if (this.channel.kind !== 'records') return false;
+    return this.object !== undefined
+      ? commit.object === this.object
+      : !this.readable || this.readable.has(commit.object);
   }
 
   /** This subscription as a presence member. */

@@ -71,9 +71,22 @@ export async function createDevServer(options: DevServerOptions = {}): Promise<D
   const staticFiles = options.staticDirs?.length ? createStaticFiles(options.staticDirs) : undefined;
   const loaded = options.data ? await loadDataFile(options.data) : undefined;
   const engine = new Engine(config, { clock: nodeClock, state: loaded?.state });
-  const dataFile = options.data
-    ? await DataFile.open(options.data, engine, loaded?.journalBytes ?? 0)
+  // PostgreSQL is prepared before the data file's first snapshot, which then holds any history
+  // it had to start anew (postgres-source.ts).
+  const postgres = config.postgres
+    ? await PostgresSource.prepare(engine, resolvePostgresConfig(config.postgres), {
+        durable: options.data !== undefined,
+      })
     : undefined;
+  let dataFile: DataFile | undefined;
+  try {
+    dataFile = options.data
+      ? await DataFile.open(options.data, engine, loaded?.journalBytes ?? 0)
+      : undefined;
+  } catch (error) {
+    await postgres?.stop();
+    throw error;
+  }
 
   let auditStream: WriteStream | NodeJS.WriteStream | undefined;
   if (options.audit) {
@@ -82,12 +95,9 @@ export async function createDevServer(options: DevServerOptions = {}): Promise<D
     engine.on('*', (record) => sink.write(`${JSON.stringify(record)}\n`));
   }
 
-  let postgres: PostgresSource | undefined;
-  if (config.postgres) {
+  if (postgres) {
     try {
-      postgres = await PostgresSource.start(engine, resolvePostgresConfig(config.postgres), {
-        durable: dataFile !== undefined,
-      });
+      await postgres.start();
     } catch (error) {
       engine.shutdown();
       await dataFile?.close();

@@ -144,34 +144,60 @@ export class PostgresSource implements TableStoreHost {
    * Prepares the database (setup.ts; throws `PostgresSetupError` naming the table and reason),
    * then starts the stream. Resolves once the stream has started or is retrying.
    */
-  static async start(
+  static async prepare(
     engine: Engine,
     config: ResolvedPostgresConfig,
     options: PostgresSourceOptions,
   ): Promise<PostgresSource> {
+    const slotWasThere = options.durable && engine.postgresProgress ? await slotExists(config) : true;
     const tables = await preparePostgres(config);
     const reader = new TableReader({ url: config.url });
     const source = new PostgresSource(engine, config, tables, reader);
     try {
       await reader.catalog.load(tables.flatMap((t) => t.columns.map((c) => c.typeOid)));
-      const progress = options.durable ? engine.postgresProgress : undefined;
-      const resumeAfter = progress ? parseLsn(progress.lsn) : await source.currentPosition();
-      source.stream = new PostgresStream({
-        url: config.url,
-        slot: config.slot,
-        publication: config.publication,
-        resumeAfter,
-        apply: (transaction) => source.apply(transaction),
-        onStatus: (status, error) => source.statusChanged(status, error),
-        onSync: (lsn) => source.sync(lsn),
-      });
-      engine.health.postgres = 'starting';
-      await source.stream.start();
     } catch (error) {
       await source.stop();
       throw error;
     }
+    if (!slotWasThere) {
+      // The history read from the old slot cannot continue: what was committed while there was
+      // none is in no history. Its environments start a new one (a new epoch), so clients resync.
+      console.error(
+        `dev server: PostgreSQL replication slot ${config.slot} was created anew; the environments of its tables start a new history (new epoch), and their clients resync`,
+      );
+      for (const env of source.byEnvironment.keys()) engine.restartHistory(env);
+      engine.postgresProgress = undefined;
+    }
+    source.durable = options.durable;
     return source;
+  }
+
+  private durable = false;
+
+  /**
+   * Starts reading the slot: from where the history got (`--data`), or from the database's
+   * current position. Resolves once the stream has started or is retrying.
+   */
+  async start(): Promise<void> {
+    const { config, engine } = this;
+    const progress = this.durable ? engine.postgresProgress : undefined;
+    try {
+      const resumeAfter = progress ? parseLsn(progress.lsn) : await this.currentPosition();
+      this.stream = new PostgresStream({
+        url: config.url,
+        slot: config.slot,
+        publication: config.publication,
+        resumeAfter,
+        apply: (transaction) => this.apply(transaction),
+        onStatus: (status, error) => this.statusChanged(status, error),
+        onSync: (lsn) => this.sync(lsn),
+      });
+      engine.health.postgres = 'starting';
+      await this.stream.start();
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
   }
 
   /** The stream's status: `starting`, `streaming`, `reconnecting` or `stopped`. */
@@ -320,4 +346,21 @@ function rowChange(
   };
   if (oldRecord) commit.oldRecord = oldRecord;
   return commit;
+}
+
+/** Whether the slot exists already (a failure to ask is left to `preparePostgres` to report). */
+async function slotExists(config: ResolvedPostgresConfig): Promise<boolean> {
+  const client = new pg.Client({ connectionString: config.url, connectionTimeoutMillis: 10_000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const { rows } = await client.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [
+      config.slot,
+    ]);
+    return rows.length > 0;
+  } catch {
+    return true;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }

@@ -16,6 +16,7 @@
 import { PROTOCOL_BOUNDS, compileSort, type LiveRow } from '../../../protocol/index.js';
 import type { RowCommit } from '../../engine/commit.js';
 import type { Environment } from '../../engine/environment.js';
+import { ApiError } from '../../engine/api-error.js';
 import { queryWindow } from '../../engine/record-query.js';
 import type { TableQuery, TableSnapshot } from '../../engine/table-store.js';
 import type { PreparedTable } from './setup.js';
@@ -58,7 +59,12 @@ export function readAlignedSnapshot(
     if (outcome === 'short' && left > 1) return attempt(left - 1);
     done(
       outcome === 'short'
-        ? { error: new Error('the table changed too fast to read a snapshot; subscribe again') }
+        ? {
+            error: new ApiError(
+              'quota_exceeded',
+              'the first rows of the table changed faster than a snapshot could be read; subscribe again later',
+            ),
+          }
         : outcome,
     );
   };

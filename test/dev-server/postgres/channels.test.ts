@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { LiveEvent, RowEvent } from '../../../protocol/index.js';
+import { HealthResponseSchema, type LiveEvent, type RowEvent } from '../../../protocol/index.js';
 import { PostgresCluster } from '../../support/postgres-cluster.js';
 import { RawClient, rest } from '../../support/raw-client.js';
 import { connectSse } from '../../support/sse-client.js';
@@ -351,7 +351,7 @@ describe('postgres channels', () => {
     await globex.subscribe({ id: 'r', channel: 'postgres:gizmos' });
     const audited: unknown[] = [];
     const off = server.on('postgres.status', (record) => audited.push(record.details.status));
-    const health = async () => (await rest(server, 'GET', '/healthz')).body as { postgres?: string };
+    const health = async () => HealthResponseSchema.parse((await rest(server, 'GET', '/healthz')).body);
     assert.equal((await health()).postgres, 'streaming');
     await cluster.restart();
     await cluster.psql(`INSERT INTO gizmos VALUES (2, 'cog'), (3, 'gear');`);

@@ -6,9 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { RowEvent } from '../../../protocol/index.js';
+import { HealthResponseSchema, type RowEvent } from '../../../protocol/index.js';
 import { PostgresCluster } from '../../support/postgres-cluster.js';
 import { RawClient, rest } from '../../support/raw-client.js';
+import { tempDir } from '../../support/cli-process.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
 
 const SECRET = 'sk_faults_acme';
@@ -47,7 +48,7 @@ async function connect(): Promise<RawClient> {
   return client;
 }
 
-const health = async () => ((await rest(server, 'GET', '/healthz')).body as { postgres?: string }).postgres;
+const health = async () => HealthResponseSchema.parse((await rest(server, 'GET', '/healthz')).body).postgres;
 
 async function until(
   what: string,
@@ -128,5 +129,58 @@ describe('database faults', () => {
       [1, 3],
     );
     assert.equal(client.closed, undefined);
+  });
+
+  it('starts a new history when its slot was dropped while it was down (--data): clients resync', async () => {
+    const dir = tempDir('catalyst-pg-slot-');
+    const config = {
+      keys: [{ key: SECRET, client: 'acme', environment: 'production', role: 'secret' }],
+      objects: ['notes'],
+      postgres: {
+        url: cluster.url(),
+        slot: 'second',
+        publication: 'second',
+        tables: [{ client: 'acme', environment: 'production', table: 'tasks' }],
+      },
+    };
+    let second = await startTestServer({ config, data: dir.file('data.json') });
+    try {
+      let client = await RawClient.connect(second, SECRET);
+      const welcome = client.messages[0] as { epoch: string };
+      await client.subscribe({ id: 'x', channel: 'postgres:tasks' });
+      await cluster.psql(`INSERT INTO tasks VALUES (10, 'before', false)`);
+      await client.waitForEvents(1, 'x', 5000);
+      const [seen] = rows(client, 'x');
+      client.close();
+      await second.close();
+      await cluster.query(`SELECT pg_drop_replication_slot('second')`);
+      await cluster.psql(`INSERT INTO tasks VALUES (11, 'while there was no slot', false)`);
+      second = await startTestServer({ config, data: dir.file('data.json') });
+      client = await RawClient.connect(second, SECRET);
+      const after = client.messages[0] as { epoch: string };
+      assert.notEqual(after.epoch, welcome.epoch, 'a new epoch');
+      const answer = await client.subscribe({
+        id: 'x',
+        channel: 'postgres:tasks',
+        since: seen?.seq ?? 0,
+        epoch: welcome.epoch,
+        snapshot: true,
+      });
+      assert.equal(answer.resumed, false);
+      assert.ok(
+        answer.snapshot?.some((row) => row.id === 11),
+        'the fresh snapshot has the row the gap hid',
+      );
+      await cluster.psql(`INSERT INTO tasks VALUES (12, 'after', false)`);
+      await until('the next change', () => rows(client, 'x').length >= 1);
+      assert.deepEqual(
+        rows(client, 'x').map((e) => e.id),
+        ['12'],
+      );
+      client.close();
+    } finally {
+      await second.close();
+      dir.remove();
+    }
   });
 });
