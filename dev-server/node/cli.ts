@@ -30,8 +30,7 @@ import { createDevServer, type DevServerOptions } from './server.js';
 import { StaticDirError } from './static-files.js';
 
 const USAGE = `usage: catalyst-dev-server [--config file.json] [--port 8787] [--host 127.0.0.1]
-  [--flush-ms n] [--max-batch n] [--heartbeat-ms n] [--data file.json] [--simulate rate]
-  [--audit file|-|nats://host:port]   audit records as JSON lines, or to NATS (console.realtime.<type>)
+  [--flush-ms n] [--max-batch n] [--heartbeat-ms n] [--data file.json] [--simulate rate] [--audit file|-|nats://host:port]
   [--static dir]…   serve dir's files beside the API (repeatable; the first dir holding a file wins)`;
 
 /** Thrown for a bad command line; the message names the flag. */
