@@ -4,6 +4,7 @@
  */
 export { createDevServer, type DevServer, type DevServerOptions } from './node/server.js';
 export { DataFileError } from './node/data-file.js';
+export { NatsAuditUrlError } from './node/nats-audit-url.js';
 export {
   ConfigError,
   DevServerConfigSchema,

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
  * `catalyst-dev-server [--config file.json] [--port 8787] [--host 127.0.0.1] [--flush-ms n]
- * [--max-batch n] [--heartbeat-ms n] [--data file.json] [--simulate rate] [--audit file|-]
- * [--static dir]…`
+ * [--max-batch n] [--heartbeat-ms n] [--data file.json] [--simulate rate]
+ * [--audit file|-|nats://host:port] [--static dir]…`
  *
  * The first line printed is `catalyst-dev-server listening on http://HOST:PORT`. A bad flag or
  * config exits with status 2, naming the flag or the config's JSON path and the reason; so does a
@@ -11,6 +11,11 @@
  * `--static dir` (repeatable) also serves the files of `dir` at every path outside the API, for
  * a page on the API's own origin (`static-files.ts`): the first directory holding a file wins,
  * `/` serves `index.html`. A missing directory, or a file given as one, is a usage error.
+ *
+ * `--audit nats://[user:pass@]host[:port]` publishes each audit record on NATS
+ * (`nats-audit.ts`) instead of writing it to a file: a URL that names no server is a usage
+ * error; NATS being down is not (the server starts, says so on stderr, and keeps the records
+ * until NATS is back).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -18,12 +23,14 @@ import type { Limits } from '../../protocol/index.js';
 import { ConfigError } from '../engine/config.js';
 import { DEMO_KEYS } from '../engine/demo-data.js';
 import { PostgresSetupError } from '../sources/postgres/setup.js';
+import { parseAuditTarget } from './audit-sink.js';
 import { DataFileError } from './data-file.js';
+import { NatsAuditUrlError } from './nats-audit-url.js';
 import { createDevServer, type DevServerOptions } from './server.js';
 import { StaticDirError } from './static-files.js';
 
 const USAGE = `usage: catalyst-dev-server [--config file.json] [--port 8787] [--host 127.0.0.1]
-  [--flush-ms n] [--max-batch n] [--heartbeat-ms n] [--data file.json] [--simulate rate] [--audit file|-]
+  [--flush-ms n] [--max-batch n] [--heartbeat-ms n] [--data file.json] [--simulate rate] [--audit file|-|nats://host:port]
   [--static dir]…   serve dir's files beside the API (repeatable; the first dir holding a file wins)`;
 
 /** Thrown for a bad command line; the message names the flag. */
@@ -69,6 +76,14 @@ function parseCli(argv: string[]): DevServerOptions & { help?: boolean; configPa
       throw new UsageError(
         `--simulate must be a number of writes per second from 0 to 10000, not "${values.simulate}"`,
       );
+    }
+  }
+  if (values.audit !== undefined) {
+    try {
+      parseAuditTarget(values.audit);
+    } catch (error) {
+      if (error instanceof NatsAuditUrlError) throw new UsageError(`--audit ${error.message}`);
+      throw error;
     }
   }
   let config: unknown;
@@ -138,6 +153,10 @@ async function main(): Promise<void> {
       console.error(`catalyst-dev-server: ${error.message}`);
       process.exit(2);
     }
+    if (error instanceof NatsAuditUrlError) {
+      console.error(`catalyst-dev-server: --audit ${error.message}\n${USAGE}`);
+      process.exit(2);
+    }
     if (error instanceof PostgresSetupError) {
       console.error(`catalyst-dev-server: PostgreSQL: ${error.message}`);
       process.exit(2);
@@ -163,6 +182,9 @@ async function main(): Promise<void> {
     console.log(`  demo data; keys: ${DEMO_KEYS.secret} (secret), ${DEMO_KEYS.publishable} (publishable)`);
   }
   if (options.simulate) console.log(`  simulating ${options.simulate} writes/s`);
+  const audit = options.audit ? parseAuditTarget(options.audit) : undefined;
+  if (audit?.kind === 'nats')
+    console.log(`  audit records to ${audit.nats.display} on console.realtime.<type>`);
   if (options.staticDirs)
     console.log(`  static files from ${options.staticDirs.join(', ')} at ${server.url}/`);
   let stopping = false;

@@ -3,7 +3,6 @@
  * `ws`, `--data` persistence, `--simulate`, `--audit`, static files beside the API (`--static`,
  * `static-files.ts`), and a graceful close.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PROTOCOL_BOUNDS, type AuditType, type Limits } from '../../protocol/index.js';
@@ -16,6 +15,7 @@ import { corsHeaders, errorResponse, handleHttp, type StreamedResponse } from '.
 import { startSimulation } from '../engine/simulator.js';
 import { resolvePostgresConfig } from '../sources/postgres/config.js';
 import { PostgresSource } from '../sources/postgres/postgres-source.js';
+import { openAuditSink, parseAuditTarget, type AuditSink } from './audit-sink.js';
 import { DataFile } from './data-file.js';
 import { loadDataFile } from './data-file-loader.js';
 import { nodeClock } from './node-clock.js';
@@ -37,7 +37,12 @@ export type DevServerOptions = {
   data?: string;
   /** Random record writes per second. */
   simulate?: number;
-  /** Write audit records as JSON lines to this file, or `-` for standard output. */
+  /**
+   * Where audit records go: a file they are appended to as JSON lines, `-` for standard output,
+   * or `nats://[user:pass@]host[:port]` to publish each on `console.realtime.<type>`
+   * (`nats-audit.ts`; the server does not wait for NATS). A bad `nats://` URL throws
+   * `NatsAuditUrlError`.
+   */
   audit?: string;
   /**
    * Serve files from these directories at every path outside the API (GET and HEAD; the first
@@ -63,11 +68,12 @@ export type DevServer = {
 };
 
 /**
- * Starts a dev server. Throws `ConfigError`, `DataFileError`, `StaticDirError` or
- * `PostgresSetupError` for bad input, before listening.
+ * Starts a dev server. Throws `ConfigError`, `DataFileError`, `StaticDirError`,
+ * `NatsAuditUrlError` or `PostgresSetupError` for bad input, before listening.
  */
 export async function createDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const config: ResolvedConfig = resolveConfig(options.config ?? demoConfig(), options.limits);
+  const auditTarget = options.audit ? parseAuditTarget(options.audit) : undefined;
   const staticFiles = options.staticDirs?.length ? createStaticFiles(options.staticDirs) : undefined;
   const loaded = options.data ? await loadDataFile(options.data) : undefined;
   const engine = new Engine(config, { clock: nodeClock, state: loaded?.state });
@@ -88,12 +94,8 @@ export async function createDevServer(options: DevServerOptions = {}): Promise<D
     throw error;
   }
 
-  let auditStream: WriteStream | NodeJS.WriteStream | undefined;
-  if (options.audit) {
-    auditStream = options.audit === '-' ? process.stdout : createWriteStream(options.audit, { flags: 'a' });
-    const sink = auditStream;
-    engine.on('*', (record) => sink.write(`${JSON.stringify(record)}\n`));
-  }
+  const auditSink: AuditSink | undefined = auditTarget ? openAuditSink(auditTarget) : undefined;
+  if (auditSink) engine.on('*', (record) => auditSink.write(record));
 
   if (postgres) {
     try {
@@ -101,7 +103,7 @@ export async function createDevServer(options: DevServerOptions = {}): Promise<D
     } catch (error) {
       engine.shutdown();
       await dataFile?.close();
-      if (auditStream && auditStream !== process.stdout) auditStream.end();
+      await auditSink?.close();
       throw error;
     }
   }
@@ -111,10 +113,19 @@ export async function createDevServer(options: DevServerOptions = {}): Promise<D
     if (!staticFiles?.handle(req, res)) answer(engine, req, res);
   });
   http.on('upgrade', ws.handleUpgrade);
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(options.port ?? 8787, options.host ?? '127.0.0.1', () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(options.port ?? 8787, options.host ?? '127.0.0.1', () => resolve());
+    });
+  } catch (error) {
+    // Let go of what was opened, or a caller that catches this keeps a process that never ends.
+    await postgres?.stop();
+    engine.shutdown();
+    await dataFile?.close();
+    await auditSink?.close();
+    throw error;
+  }
   const { port } = http.address() as AddressInfo;
   const host = options.host ?? '127.0.0.1';
   const stopSimulation = options.simulate ? startSimulation(engine, options.simulate) : () => undefined;
@@ -141,8 +152,7 @@ export async function createDevServer(options: DevServerOptions = {}): Promise<D
           }, 100).unref();
         });
         ws.server.close();
-        if (auditStream && auditStream !== process.stdout)
-          await new Promise((r) => (auditStream as WriteStream).end(r));
+        await auditSink?.close(); // last: the disconnects of the closing clients are audited too
       })()),
   };
 }
