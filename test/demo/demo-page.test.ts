@@ -15,7 +15,13 @@ import { type Browser, type Page } from 'playwright-core';
 import { DEMO_KEYS } from '../../dev-server/engine/demo-data.js';
 import type { LiveRecord, RecordListResponse } from '../../protocol/index.js';
 import { REPO_ROOT, type CliProcess } from '../support/cli-process.js';
-import { eventually, launchChromium, serveDemo } from '../support/browser.js';
+import {
+  demoListItems,
+  eventually,
+  launchChromium,
+  serveDemo,
+  type DemoListRow,
+} from '../support/browser.js';
 import { rest, sleep } from '../support/raw-client.js';
 
 /** The list's query, as the page's markup must state it. */
@@ -26,7 +32,7 @@ const RECORD_ID = 'o38';
 const euros = new Intl.NumberFormat('en', { style: 'currency', currency: 'EUR' });
 
 /** What one item of the list shows. */
-type Row = { id: string; title: string; total: string };
+type Row = DemoListRow;
 
 describe('the demo page (demo/index.html)', () => {
   let server: CliProcess & { url: string };
@@ -35,18 +41,7 @@ describe('the demo page (demo/index.html)', () => {
   const scripts: string[] = [];
   const problems: string[] = [];
 
-  /** The items the list shows, in order, with the text a visitor reads. */
-  const shown = (): Promise<Row[]> =>
-    page.evaluate(() => {
-      const items = document
-        .querySelector('live-record-list')
-        ?.shadowRoot?.querySelectorAll('[part~="item"]');
-      return [...(items ?? [])].map((item) => ({
-        id: (item as HTMLElement).dataset.id ?? '',
-        title: item.querySelector('[data-field="title"]')?.textContent ?? '',
-        total: item.querySelector('[data-field="total"]')?.textContent ?? '',
-      }));
-    });
+  const shown = (): Promise<Row[]> => demoListItems(page);
 
   /** The rows the list must show now: the same query through REST, with the page's key. */
   async function truth(limit = LIST.limit): Promise<Row[]> {

@@ -20,7 +20,7 @@ import { type Browser, type Page } from 'playwright-core';
 import { DEMO_KEYS } from '../../dev-server/engine/demo-data.js';
 import type { RecordListResponse } from '../../protocol/index.js';
 import { REPO_ROOT } from '../support/cli-process.js';
-import { eventually, launchChromium } from '../support/browser.js';
+import { demoListItems, eventually, launchChromium, type DemoListRow } from '../support/browser.js';
 import { PG_BIN, PostgresCluster } from '../support/postgres-cluster.js';
 import { rest } from '../support/raw-client.js';
 
@@ -28,7 +28,7 @@ const run = promisify(execFile);
 const euros = new Intl.NumberFormat('en', { style: 'currency', currency: 'EUR' });
 
 /** What one item of the page's list shows. */
-type Row = { id: string; title: string; total: string };
+type Row = DemoListRow;
 
 /** The script, running: its output so far and how it exited. */
 class DemoScript {
@@ -110,18 +110,7 @@ describe('npm run demo:postgres on a private cluster, with the demo page in Chro
   let page: Page;
   const problems: string[] = [];
 
-  /** The items the page's list shows, in order, with the text a visitor reads. */
-  const shown = (): Promise<Row[]> =>
-    page.evaluate(() => {
-      const items = document
-        .querySelector('live-record-list')
-        ?.shadowRoot?.querySelectorAll('[part~="item"]');
-      return [...(items ?? [])].map((item) => ({
-        id: (item as HTMLElement).dataset.id ?? '',
-        title: item.querySelector('[data-field="title"]')?.textContent ?? '',
-        total: item.querySelector('[data-field="total"]')?.textContent ?? '',
-      }));
-    });
+  const shown = (): Promise<Row[]> => demoListItems(page);
 
   /** What the list must show now, read from the table itself: the page's query as SQL. */
   async function truth(limit = 8): Promise<Row[]> {

@@ -73,3 +73,18 @@ export async function eventually<T>(
 export function serveDemo(): Promise<CliProcess & { url: string }> {
   return CliProcess.start(['--port', '0', '--flush-ms', '20', '--static', 'demo', '--static', 'dist']);
 }
+
+/** One item of the demo page's `<live-record-list>` as a visitor reads it. */
+export type DemoListRow = { id: string; title: string; total: string };
+
+/** The items the demo page's list shows, in order, with the text a visitor reads. */
+export function demoListItems(page: Page): Promise<DemoListRow[]> {
+  return page.evaluate(() => {
+    const items = document.querySelector('live-record-list')?.shadowRoot?.querySelectorAll('[part~="item"]');
+    return [...(items ?? [])].map((item) => ({
+      id: (item as HTMLElement).dataset.id ?? '',
+      title: item.querySelector('[data-field="title"]')?.textContent ?? '',
+      total: item.querySelector('[data-field="total"]')?.textContent ?? '',
+    }));
+  });
+}
