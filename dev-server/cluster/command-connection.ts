@@ -10,7 +10,8 @@
  */
 import { createHash } from 'node:crypto';
 import { createClient, ErrorReply } from 'redis';
-import { ClusterUnavailableError, unavailableOrSelf } from './cluster-unavailable-error.js';
+import { ClusterUnavailableError } from './cluster-unavailable-error.js';
+import { connectWithin, withDeadline } from './redis-deadline.js';
 
 /** How to reach Redis and how long to wait for it. */
 export type CommandConnectionOptions = {
@@ -92,23 +93,9 @@ export class CommandConnection {
       settings.commandTimeoutMs,
       onError,
     );
-    const connecting = connection.client.connect();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`no answer from ${settings.url} within ${settings.connectTimeoutMs} ms`)),
-        settings.connectTimeoutMs,
-      );
-    });
-    try {
-      await Promise.race([connecting, timeout]);
-    } catch (error) {
-      connecting.catch(() => {});
-      await connection.close();
-      throw new ClusterUnavailableError(error);
-    } finally {
-      clearTimeout(timer);
-    }
+    await connectWithin(connection.client.connect(), settings.connectTimeoutMs, settings.url, () =>
+      connection.close(),
+    );
     return connection;
   }
 
@@ -131,25 +118,7 @@ export class CommandConnection {
    */
   async run<T>(command: (client: CommandClient) => Promise<T>): Promise<T> {
     if (this.closed) throw new ClusterUnavailableError(`the ${this.name} connection is closed`);
-    const ms = this.commandTimeoutMs;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let pending: Promise<T>;
-    try {
-      pending = command(this.client);
-    } catch (error) {
-      throw unavailableOrSelf(error);
-    }
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ClusterUnavailableError(`no answer within ${ms} ms`)), ms);
-    });
-    try {
-      return await Promise.race([pending, timeout]);
-    } catch (error) {
-      pending.catch(() => {}); // its late failure, if any, is no one's
-      throw unavailableOrSelf(error);
-    } finally {
-      clearTimeout(timer);
-    }
+    return withDeadline(() => command(this.client), this.commandTimeoutMs);
   }
 
   /** Runs a Lua script (`EVALSHA`, then `EVAL` on `NOSCRIPT`) through `run`; the raw reply. */

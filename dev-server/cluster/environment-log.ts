@@ -31,6 +31,7 @@ import {
   type LogPosition,
 } from './environment-follower.js';
 import { LOG_SCRIPTS } from './log-scripts.js';
+import { connectWithin, withDeadline } from './redis-deadline.js';
 
 /** How to reach Redis and how much history to keep. */
 export type RedisEnvironmentLogOptions = {
@@ -151,23 +152,12 @@ export class RedisEnvironmentLog {
     const settings = { ...LOG_DEFAULTS, ...rest };
     const client = createLogClient(settings);
     const log = new RedisEnvironmentLog(client, client.duplicate(), settings, onError);
-    const connecting = Promise.all([log.client.connect(), log.subscriber.connect()]);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`no answer from ${settings.url} within ${settings.connectTimeoutMs} ms`)),
-        settings.connectTimeoutMs,
-      );
-    });
-    try {
-      await Promise.race([connecting, timeout]);
-    } catch (error) {
-      connecting.catch(() => {});
-      await log.close();
-      throw new ClusterUnavailableError(error);
-    } finally {
-      clearTimeout(timer);
-    }
+    await connectWithin(
+      Promise.all([log.client.connect(), log.subscriber.connect()]),
+      settings.connectTimeoutMs,
+      settings.url,
+      () => log.close(),
+    );
     return log;
   }
 
@@ -367,33 +357,10 @@ export class RedisEnvironmentLog {
     return { status: 'ok', ...position, entries };
   }
 
-  /**
-   * Runs a command, turning a connection's failure into `ClusterUnavailableError`, and so is an
-   * answer that takes longer than `commandTimeoutMs`: node-redis's own timeout covers only a
-   * command's wait to be written (commands-queue.js drops it once the command is sent), not a Redis
-   * that stops answering: under `CLIENT PAUSE` an append waited for as long as the pause.
-   */
+  /** Runs a command with the log's deadline (redis-deadline.ts). */
   private async run<T>(command: () => Promise<T>): Promise<T> {
     if (this.closed) throw new ClusterUnavailableError('the log is closed');
-    const ms = this.options.commandTimeoutMs;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let pending: Promise<T>;
-    try {
-      pending = command();
-    } catch (error) {
-      throw unavailableOrSelf(error);
-    }
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ClusterUnavailableError(`no answer within ${ms} ms`)), ms);
-    });
-    try {
-      return await Promise.race([pending, timeout]);
-    } catch (error) {
-      pending.catch(() => {}); // its late failure, if any, is no one's
-      throw unavailableOrSelf(error);
-    } finally {
-      clearTimeout(timer);
-    }
+    return withDeadline(command, this.options.commandTimeoutMs);
   }
 
   private keysOf(env: EnvironmentRef): EnvironmentKeys {
