@@ -33,6 +33,18 @@ export const HealthResponseSchema = z.strictObject({
   uptimeMs: z.int(),
   /** With a `postgres` section (section 10): the replication stream's state. */
   postgres: z.optional(z.enum(['starting', 'streaming', 'reconnecting'])),
+  /**
+   * In a cluster (section 11): this process's node id, the live nodes, whether this one reads the
+   * replication slot, and whether its Redis can be reached.
+   */
+  cluster: z.optional(
+    z.strictObject({
+      node: z.string(),
+      nodes: z.int(),
+      replication: z.enum(['leader', 'follower']),
+      redis: z.enum(['connected', 'unreachable']),
+    }),
+  ),
 });
 
 /** HTTP status of each error name. */

@@ -4,10 +4,9 @@
  * The whole commit is kept, not the journal's delta (commit-delta.ts): another process has no
  * store to replay a delta against, and needs `oldRecord` to tell who leaves a filter.
  */
-import { CommitSchema, type Commit } from '../engine/commit.js';
+import { CommitSchema, type Commit, type CommitDraft } from '../engine/commit.js';
 
-/** A commit before it takes its seq (its timestamp is set by whoever commits it). */
-export type CommitDraft = Commit extends infer C ? (C extends Commit ? Omit<C, 'seq'> : never) : never;
+export type { CommitDraft } from '../engine/commit.js';
 
 /** An entry of the log that is not a commit this version can read (damaged, or from a newer one). */
 export class UnreadableEntryError extends Error {

@@ -85,3 +85,5 @@ export type EventCommit = z.infer<typeof EventCommitSchema>;
 export type PresenceCommit = z.infer<typeof PresenceCommitSchema>;
 /** A row change of a PostgreSQL table. */
 export type RowCommit = z.infer<typeof RowCommitSchema>;
+/** A commit before it takes its seq (its timestamp is set by whoever commits it). */
+export type CommitDraft = Commit extends infer C ? (C extends Commit ? Omit<C, 'seq'> : never) : never;

@@ -49,6 +49,14 @@ export const DevServerConfigSchema = z
     ),
     /** PostgreSQL tables as `postgres:` channels and as the store of objects (PROTOCOL.md section 10). */
     postgres: z.optional(PostgresConfigSchema),
+    /** Several server processes as one (PROTOCOL.md section 11): their shared Redis. */
+    cluster: z.optional(
+      z.strictObject({
+        redis: z
+          .string()
+          .check(z.regex(/^rediss?:\/\//, { message: 'cluster.redis must be a redis:// or rediss:// URL' })),
+      }),
+    ),
   })
   .check(
     z.superRefine((config, ctx) => {
@@ -120,6 +128,24 @@ export const DevServerConfigSchema = z
           });
         }
       });
+      if (config.cluster) {
+        // In a cluster every process must see the same records: they live in PostgreSQL.
+        const environments = new Set(config.keys.map((k) => `${k.client}/${k.environment}`));
+        config.objects.forEach((object, i) => {
+          for (const env of environments) {
+            const kept = config.postgres?.tables.some(
+              (t) => t.object === object && `${t.client}/${t.environment}` === env,
+            );
+            if (kept) continue;
+            ctx.addIssue({
+              code: 'custom',
+              path: ['objects', i],
+              message: `object "${object}" is not kept in a PostgreSQL table for ${env}: in a cluster every object is (postgres.tables[].object)`,
+            });
+            return;
+          }
+        });
+      }
       for (const [client, environments] of Object.entries(config.records ?? {})) {
         for (const [environment, byObject] of Object.entries(environments)) {
           for (const [object, records] of Object.entries(byObject)) {

@@ -100,6 +100,11 @@ export class Connection implements SubscriptionOwner, SubscribeJobHost, Flushabl
     return this.state === 'closed';
   }
 
+  /** The environment this connection belongs to, once authenticated. */
+  get environment(): Environment | undefined {
+    return this.env;
+  }
+
   /** The client this connection belongs to, once authenticated. */
   get client(): string | undefined {
     return this.key?.client;
@@ -354,11 +359,25 @@ export class Connection implements SubscriptionOwner, SubscribeJobHost, Flushabl
       throw new RequestError('channel_unavailable', 'publish to events:<topic>');
     }
     checkStoredValue(data, 'data');
-    const seq = (this.env as Environment).publish(channel.name, data);
-    this.send(
-      id === undefined
-        ? { type: 'published', channel: channelName, seq }
-        : { type: 'published', id, channel: channelName, seq },
+    const env = this.env as Environment;
+    const published = (seq: number) =>
+      this.send(
+        id === undefined
+          ? { type: 'published', channel: channelName, seq }
+          : { type: 'published', id, channel: channelName, seq },
+      );
+    if (!env.sequencer) {
+      published(env.publish(channel.name, data));
+      return;
+    }
+    // In a cluster the seq comes from its log: answered once the event is back here.
+    env.append({ kind: 'event', topic: channel.name, data }).then(
+      (commit) => published(commit.seq),
+      (error: unknown) => {
+        if (error instanceof ApiError)
+          this.sendError('internal_error', `${error.message}; publish again`, id);
+        else console.error('dev server: a publish was not committed', error);
+      },
     );
   }
 

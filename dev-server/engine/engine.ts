@@ -68,8 +68,8 @@ export class Engine implements EngineCore {
    * and where the source starts again (PROTOCOL.md section 10).
    */
   postgresProgress: PostgresProgress | undefined;
-  /** What `/healthz` adds to `ok`, `connections` and `uptimeMs`: the sources' status (`postgres`). */
-  readonly health: Record<string, string> = {};
+  /** What `/healthz` adds to `ok`, `connections` and `uptimeMs`: `postgres`, `cluster`. */
+  readonly health: Record<string, unknown> = {};
 
   constructor(
     readonly config: ResolvedConfig,
@@ -239,6 +239,11 @@ export class Engine implements EngineCore {
     return { ...IGNORED, closed: (code) => connection.closed(code) };
   }
 
+  /** Every environment made so far (each key's, and those of state loaded or seeded). */
+  environmentList(): Environment[] {
+    return [...this.environments.values()];
+  }
+
   /** The environment of a (client, environment) pair, created on first use. */
   environment(client: string, name: string): Environment {
     const id = `${client}\u0000${name}`;
@@ -285,10 +290,14 @@ export class Engine implements EngineCore {
    * For transports and fakes that need a server-initiated close on demand — the browser mock's
    * "expire the session" (4001), "deny" (4003) and "exceed the quota" (4008). Returns how many closed.
    */
-  closeConnections(name: CodeName, options: { client?: string; reason?: string } = {}): number {
+  closeConnections(
+    name: CodeName,
+    options: { client?: string; environment?: Environment; reason?: string } = {},
+  ): number {
     let count = 0;
     for (const connection of [...this.connections]) {
       if (options.client !== undefined && connection.client !== options.client) continue;
+      if (options.environment !== undefined && connection.environment !== options.environment) continue;
       if (connection.ended) continue; // closed already, its socket still going
       connection.close(name, options.reason);
       count++;

@@ -7,7 +7,8 @@ import { PROTOCOL_BOUNDS, changedFields, type LiveRecord, type Member } from '..
 import { ApiError } from './api-error.js';
 import type { Clock } from './clock.js';
 import { isoTime } from './clock.js';
-import type { Commit, RecordCommit, RowCommit } from './commit.js';
+import type { ClusterSequencer } from './cluster-sequencer.js';
+import type { Commit, CommitDraft, RecordCommit, RowCommit } from './commit.js';
 import { FilterWorkError } from './filter-work.js';
 import type { FlushScheduler } from './flush-scheduler.js';
 import { History } from './history.js';
@@ -48,6 +49,13 @@ export class Environment {
   private readonly objectTables = new Map<string, ExposedTable>();
   /** Reads and writes the exposed tables (the PostgreSQL source); none until it has started. */
   tableStore: TableStore | undefined;
+  /**
+   * In a cluster, where this environment's changes take their seq; they come back through
+   * `receive`. Undefined: this process numbers them itself (`commit`).
+   */
+  sequencer: ClusterSequencer | undefined;
+  /** Callers of `append` waiting for their change to come back from the cluster's log. */
+  private arrivals: { seq: number; resolve: (commit: Commit) => void; reject: (error: Error) => void }[] = [];
   private readonly roomHost: RoomHost;
   seq = 0;
   private outbox: Commit[] = [];
@@ -71,6 +79,12 @@ export class Environment {
       work: presence.work,
       maxMembers: presence.maxRoomMembers,
       commitPresence: (room, change, member, memberKey) => {
+        if (this.sequencer) {
+          this.append({ kind: 'presence', room, change, member, memberKey }).catch((error: unknown) => {
+            console.error(`dev server: a presence ${change} in room "${room}" was not committed`, error);
+          });
+          return true;
+        }
         const seq = this.seq;
         try {
           this.commit({ kind: 'presence', room, change, member, memberKey });
@@ -174,6 +188,7 @@ export class Environment {
    * unless given (a PostgreSQL change carries its transaction's commit time).
    */
   commit(input: CommitInput, timestamp = isoTime(this.clock.now())): Commit {
+    if (this.sequencer) throw new Error('in a cluster, changes are appended to its log: use append');
     const commit = { ...input, seq: this.seq + 1, timestamp } as Commit;
     // Journal first: if that fails, nothing has changed and no seq was taken.
     this.onCommit(this, commit);
@@ -185,6 +200,69 @@ export class Environment {
     this.outbox.push(commit);
     if (!this.fanning) this.drain();
     return commit;
+  }
+
+  /**
+   * Commits a change wherever this environment's seqs come from: here (at once), or the
+   * cluster's log — then it resolves once the change has come back and been fanned out here, so
+   * an answer that names its seq follows its event.
+   */
+  async append(input: CommitInput): Promise<Commit> {
+    const sequencer = this.sequencer;
+    if (!sequencer) return this.commit(input);
+    const draft = { ...input, timestamp: isoTime(this.clock.now()) } as CommitDraft;
+    const [seq] = await sequencer.append(this, [draft]);
+    if (seq === null || seq === undefined)
+      throw new Error('the cluster log skipped a change without a marker');
+    const arrived = this.history.at(seq);
+    if (seq <= this.seq && arrived) return arrived;
+    return new Promise((resolve, reject) => this.arrivals.push({ seq, resolve, reject }));
+  }
+
+  /**
+   * Commits changes the cluster's log numbered (this process's and the others'), in seq order:
+   * each joins history and is fanned out as a local commit is. One already here is skipped; a
+   * gap is a bug of the follower (it fills gaps from history before it delivers).
+   */
+  receive(commits: readonly Commit[]): void {
+    for (const commit of commits) {
+      if (commit.seq <= this.seq) continue;
+      if (commit.seq !== this.seq + 1) {
+        throw new Error(
+          `cluster log: seq ${commit.seq} does not follow ${this.seq} in ${this.client}/${this.name}`,
+        );
+      }
+      this.onCommit(this, commit);
+      this.seq = commit.seq;
+      this.history.push(commit);
+      if (commit.kind === 'record') applyRecordCommit(this.records.get(commit.object), commit);
+      this.outbox.push(commit);
+    }
+    if (!this.fanning) this.drain();
+    if (this.arrivals.length === 0) return;
+    const ready = this.arrivals.filter((a) => a.seq <= this.seq);
+    this.arrivals = this.arrivals.filter((a) => a.seq > this.seq);
+    for (const arrival of ready) {
+      const commit = this.history.at(arrival.seq);
+      if (commit) arrival.resolve(commit);
+      else arrival.reject(new ApiError('unavailable', 'the change left history before it could be answered'));
+    }
+  }
+
+  /**
+   * The cluster's log lost its data or moved past what it could deliver (PROTOCOL.md section
+   * 11): this environment goes on from `seq` in `epoch`, with no history; appends still waiting
+   * fail as `unavailable` (the caller cannot know whether they were kept).
+   */
+  resetTo(epoch: string, seq: number): void {
+    this.epoch = epoch;
+    this.seq = seq;
+    this.history.clear();
+    const waiting = this.arrivals;
+    this.arrivals = [];
+    for (const arrival of waiting) {
+      arrival.reject(new ApiError('unavailable', "the cluster's history was reset; the change may be lost"));
+    }
   }
 
   /** Fans out the queued commits, oldest first, including those their fan-outs commit. */
@@ -342,6 +420,20 @@ export class Environment {
       throw error;
     }
     this.drain();
+  }
+
+  /**
+   * Commits one PostgreSQL transaction's changes: here, in one turn (`commitRows`), or appended
+   * to the cluster's log in one step, each with its marker (`markers[i]`, which sorts in the order
+   * the source reads changes) so that a change read again — another process took over the slot —
+   * takes no second seq. Resolves once they are committed or appended.
+   */
+  async appendRows(changes: readonly RowChangeInput[], markers: readonly string[]): Promise<void> {
+    if (!this.sequencer) {
+      this.commitRows(changes);
+      return;
+    }
+    await this.sequencer.append(this, changes as readonly CommitDraft[], markers);
   }
 
   /** Publishes a custom event to a topic; returns its seq. */

@@ -150,7 +150,9 @@ function route(
     if (key.role !== 'secret') throw new ApiError('forbidden', 'only secret keys may publish');
     const data = readJson(req);
     checkStoredValue(data, 'body');
-    return json(202, { seq: engine.environment(key.client, key.environment).publish(topic, data) });
+    const env = engine.environment(key.client, key.environment);
+    if (!env.sequencer) return json(202, { seq: env.publish(topic, data) });
+    return env.append({ kind: 'event', topic, data }).then((commit) => json(202, { seq: commit.seq }));
   }
   const records = /^\/api\/objects\/([^/]+)\/records(?:\/([^/]+))?\/?$/.exec(path);
   if (records) {
@@ -161,6 +163,10 @@ function route(
     if (!env.hasObject(object)) throw new ApiError('not_found', `unknown object "${object}"`);
     const write = req.method !== 'GET';
     checkScope(key, object, write);
+    if (write && env.sequencer && !env.sequencer.available) {
+      // The change would reach PostgreSQL but no client until Redis is back: refuse it now.
+      throw new ApiError('unavailable', "the cluster's Redis cannot be reached; try again later");
+    }
     const correlationId = correlation(req);
     const kept = env.tableOf(object);
     if (kept) {

@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import type { Limits } from '../../protocol/index.js';
 import { ConfigError } from '../engine/config.js';
 import { DEMO_KEYS } from '../engine/demo-data.js';
+import { ClusterUnavailableError } from '../cluster/cluster-unavailable-error.js';
 import { PostgresSetupError } from '../sources/postgres/setup.js';
 import { parseAuditTarget } from './audit-sink.js';
 import { DataFileError } from './data-file.js';
@@ -29,7 +30,7 @@ import { NatsAuditUrlError } from './nats-audit-url.js';
 import { createDevServer, type DevServerOptions } from './server.js';
 import { StaticDirError } from './static-files.js';
 
-const USAGE = `usage: catalyst-dev-server [--config file.json] [--port 8787] [--host 127.0.0.1]
+const USAGE = `usage: catalyst-dev-server [--config file.json] [--port 8787] [--host 127.0.0.1] [--cluster redis://host:port]
   [--flush-ms n] [--max-batch n] [--heartbeat-ms n] [--data file.json] [--simulate rate] [--audit file|-|nats://host:port]
   [--static dir]…   serve dir's files beside the API (repeatable; the first dir holding a file wins)`;
 
@@ -53,6 +54,7 @@ function parseCli(argv: string[]): DevServerOptions & { help?: boolean; configPa
         data: { type: 'string' },
         simulate: { type: 'string' },
         audit: { type: 'string' },
+        cluster: { type: 'string' },
         static: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
@@ -109,6 +111,7 @@ function parseCli(argv: string[]): DevServerOptions & { help?: boolean; configPa
     data: values.data,
     simulate,
     audit: values.audit,
+    cluster: values.cluster,
     staticDirs: values.static,
     help: values.help,
   };
@@ -155,6 +158,10 @@ async function main(): Promise<void> {
     }
     if (error instanceof NatsAuditUrlError) {
       console.error(`catalyst-dev-server: --audit ${error.message}\n${USAGE}`);
+      process.exit(2);
+    }
+    if (error instanceof ClusterUnavailableError) {
+      console.error(`catalyst-dev-server: cluster: ${error.message}: is its Redis running?`);
       process.exit(2);
     }
     if (error instanceof PostgresSetupError) {

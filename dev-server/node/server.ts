@@ -8,13 +8,14 @@ import type { AddressInfo } from 'node:net';
 import { PROTOCOL_BOUNDS, type AuditType, type Limits } from '../../protocol/index.js';
 import { ApiError } from '../engine/api-error.js';
 import type { AuditHook } from '../engine/audit-trail.js';
-import { resolveConfig, type ResolvedConfig } from '../engine/config.js';
+import { ConfigError, resolveConfig, type ResolvedConfig } from '../engine/config.js';
 import { demoConfig } from '../engine/demo-data.js';
 import { Engine } from '../engine/engine.js';
 import { corsHeaders, errorResponse, handleHttp, type StreamedResponse } from '../engine/rest.js';
 import { startSimulation } from '../engine/simulator.js';
 import { resolvePostgresConfig } from '../sources/postgres/config.js';
 import { PostgresSource } from '../sources/postgres/postgres-source.js';
+import { ClusterNode } from '../cluster/cluster-node.js';
 import { openAuditSink, parseAuditTarget, type AuditSink } from './audit-sink.js';
 import { DataFile } from './data-file.js';
 import { loadDataFile } from './data-file-loader.js';
@@ -35,6 +36,14 @@ export type DevServerOptions = {
   host?: string;
   /** Persist the store to this file and reload it on start. */
   data?: string;
+  /**
+   * Join a cluster of processes over this Redis (`redis://host:port`; wins over the config's
+   * `cluster.redis`): PROTOCOL.md section 11. Every object must be kept in a table, and `data`
+   * cannot be given (the history is the cluster's).
+   */
+  cluster?: string;
+  /** Prefix of the cluster's Redis keys (tests; several clusters on one Redis). */
+  clusterKeyPrefix?: string;
   /** Random record writes per second. */
   simulate?: number;
   /**
@@ -72,7 +81,19 @@ export type DevServer = {
  * `NatsAuditUrlError` or `PostgresSetupError` for bad input, before listening.
  */
 export async function createDevServer(options: DevServerOptions = {}): Promise<DevServer> {
-  const config: ResolvedConfig = resolveConfig(options.config ?? demoConfig(), options.limits);
+  const config: ResolvedConfig = resolveConfig(
+    clusterConfig(options.config ?? demoConfig(), options.cluster),
+    options.limits,
+  );
+  const clusterUrl = config.cluster?.redis;
+  if (clusterUrl !== undefined && options.data !== undefined) {
+    throw new ConfigError([
+      {
+        path: 'cluster',
+        message: "--data cannot be used in a cluster: the history is the cluster's, in Redis",
+      },
+    ]);
+  }
   const auditTarget = options.audit ? parseAuditTarget(options.audit) : undefined;
   const staticFiles = options.staticDirs?.length ? createStaticFiles(options.staticDirs) : undefined;
   const loaded = options.data ? await loadDataFile(options.data) : undefined;
@@ -82,6 +103,7 @@ export async function createDevServer(options: DevServerOptions = {}): Promise<D
   const postgres = config.postgres
     ? await PostgresSource.prepare(engine, resolvePostgresConfig(config.postgres), {
         durable: options.data !== undefined,
+        cluster: clusterUrl !== undefined,
       })
     : undefined;
   let dataFile: DataFile | undefined;
@@ -97,15 +119,23 @@ export async function createDevServer(options: DevServerOptions = {}): Promise<D
   const auditSink: AuditSink | undefined = auditTarget ? openAuditSink(auditTarget) : undefined;
   if (auditSink) engine.on('*', (record) => auditSink.write(record));
 
-  if (postgres) {
-    try {
-      await postgres.start();
-    } catch (error) {
-      engine.shutdown();
-      await dataFile?.close();
-      await auditSink?.close();
-      throw error;
+  let cluster: ClusterNode | undefined;
+  try {
+    if (clusterUrl !== undefined) {
+      cluster = await ClusterNode.start(engine, {
+        url: clusterUrl,
+        readsSlot: () => postgres?.status === 'streaming',
+        ...(options.clusterKeyPrefix === undefined ? {} : { keyPrefix: options.clusterKeyPrefix }),
+      });
     }
+    await postgres?.start();
+  } catch (error) {
+    engine.shutdown();
+    await postgres?.stop();
+    await cluster?.stop();
+    await dataFile?.close();
+    await auditSink?.close();
+    throw error;
   }
 
   const ws = createWebSocketEndpoint(engine);
@@ -121,6 +151,7 @@ export async function createDevServer(options: DevServerOptions = {}): Promise<D
   } catch (error) {
     // Let go of what was opened, or a caller that catches this keeps a process that never ends.
     await postgres?.stop();
+    await cluster?.stop();
     engine.shutdown();
     await dataFile?.close();
     await auditSink?.close();
@@ -142,6 +173,7 @@ export async function createDevServer(options: DevServerOptions = {}): Promise<D
         stopSimulation();
         await postgres?.stop(); // no change is committed after the final snapshot
         engine.shutdown();
+        await cluster?.stop();
         await dataFile?.close();
         await new Promise<void>((resolve) => {
           http.close(() => resolve());
@@ -232,4 +264,10 @@ function streamBody(answer: StreamedResponse, res: ServerResponse): void {
     }
   };
   pump();
+}
+
+/** The config with `--cluster`'s Redis URL in place of its own `cluster.redis`, when given. */
+function clusterConfig(config: unknown, url: string | undefined): unknown {
+  if (url === undefined || typeof config !== 'object' || config === null) return config;
+  return { ...config, cluster: { redis: url } };
 }

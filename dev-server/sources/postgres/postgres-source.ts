@@ -43,6 +43,11 @@ import { PG_SESSION_OPTIONS, mapRow, recordId } from './values.js';
 export type PostgresSourceOptions = {
   /** Whether the engine's history is durable (`--data`): then the stream resumes where it got. */
   durable: boolean;
+  /**
+   * In a cluster (section 11) the history is the cluster's: the stream resumes from the slot's
+   * confirmed position, and the cluster's log skips changes it has (markers).
+   */
+  cluster?: boolean;
 };
 
 /** An exposed table and the environment it belongs to. */
@@ -169,10 +174,12 @@ export class PostgresSource implements TableStoreHost {
       engine.postgresProgress = undefined;
     }
     source.durable = options.durable;
+    source.cluster = options.cluster ?? false;
     return source;
   }
 
   private durable = false;
+  private cluster = false;
 
   /**
    * Starts reading the slot: from where the history got (`--data`), or from the database's
@@ -182,7 +189,11 @@ export class PostgresSource implements TableStoreHost {
     const { config, engine } = this;
     const progress = this.durable ? engine.postgresProgress : undefined;
     try {
-      const resumeAfter = progress ? parseLsn(progress.lsn) : await this.currentPosition();
+      const resumeAfter = this.cluster
+        ? undefined
+        : progress
+          ? parseLsn(progress.lsn)
+          : await this.currentPosition();
       this.stream = new PostgresStream({
         url: config.url,
         slot: config.slot,
@@ -284,7 +295,9 @@ export class PostgresSource implements TableStoreHost {
       if (at < skip || !exposure) continue;
       add(exposure, rowChange(catalog, exposure.table, change, { ...base, index: at }));
     }
-    for (const run of runs) run.env.commitRows(run.changes);
+    // Every run is started in this turn: committed here at once (so a transaction's changes have
+    // nothing between them), or sent to the cluster's log in order on one connection.
+    await Promise.all(runs.map((run) => run.env.appendRows(run.changes, run.changes.map(changeMarker))));
   }
 
   private statusChanged(status: StreamStatus, error: Error | undefined): void {
@@ -363,4 +376,12 @@ async function slotExists(config: ResolvedPostgresConfig): Promise<boolean> {
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/**
+ * A change's marker in the cluster's log: its transaction's end LSN and its index there, fixed
+ * width, so markers sort byte by byte in the order the stream reads changes.
+ */
+function changeMarker(change: RowChangeInput): string {
+  return `${parseLsn(change.end).toString(16).padStart(16, '0')}:${change.index.toString(16).padStart(8, '0')}`;
 }

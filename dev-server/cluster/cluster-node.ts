@@ -1,0 +1,153 @@
+/**
+ * This process as a node of a cluster (PROTOCOL.md section 11; issue 15, in progress): every
+ * environment's `seq`, `epoch` and history come from the cluster's log in Redis
+ * (environment-log.ts). A change made here is appended there (`ClusterSequencer`), and every
+ * change of every process comes back through the environment's follower, in seq order with gaps
+ * filled from history, and is fanned out here as a local commit is (`Environment.receive`).
+ *
+ * On joining, each environment loads the history the log retains (so a client resumes with
+ * `since` on whichever process it reaches) and follows from its end. When the log cannot deliver
+ * what came between (Redis lost its data: a new epoch; or history was trimmed before it was
+ * read), the environment goes on from the log's position with no history, and its connections
+ * are closed with 1001 so that their clients reconnect and resubscribe: with the old epoch they
+ * get `resumed: false` and a fresh snapshot, never a wrong state.
+ */
+import { ApiError } from '../engine/api-error.js';
+import type { ClusterSequencer } from '../engine/cluster-sequencer.js';
+import type { CommitDraft } from '../engine/commit.js';
+import type { Engine } from '../engine/engine.js';
+import type { Environment } from '../engine/environment.js';
+import { ClusterConnections } from './cluster-connections.js';
+import { ClusterUnavailableError } from './cluster-unavailable-error.js';
+import { RedisEnvironmentLog } from './environment-log.js';
+import type { LogPosition } from './environment-follower.js';
+
+/** How a node joins its cluster. */
+export type ClusterNodeOptions = {
+  /** `redis://host:port` (`--cluster`, config `cluster.redis`). */
+  url: string;
+  /** Prefix of every Redis key, so that several clusters (or test runs) share one Redis. */
+  keyPrefix?: string;
+  /** Whether this process reads the PostgreSQL slot now (`/healthz` `replication`). */
+  readsSlot?: () => boolean;
+};
+
+/** How often `/healthz`'s `cluster.nodes` is counted again. */
+const HEALTH_EVERY_MS = 2000;
+
+/** A running cluster node. */
+export class ClusterNode implements ClusterSequencer {
+  private readonly healthTimer: ReturnType<typeof setInterval>;
+
+  private constructor(
+    private readonly engine: Engine,
+    private readonly log: RedisEnvironmentLog,
+    /** This node's id and liveness, and the count of live nodes (cluster-connections.ts). */
+    private readonly nodes: ClusterConnections,
+    private readonly readsSlot: () => boolean,
+  ) {
+    this.healthTimer = setInterval(() => void this.updateHealth(), HEALTH_EVERY_MS);
+    this.healthTimer.unref?.();
+  }
+
+  /**
+   * Connects to Redis and joins every environment of `engine`; rejects with
+   * `ClusterUnavailableError` when Redis cannot be reached.
+   */
+  static async start(engine: Engine, options: ClusterNodeOptions): Promise<ClusterNode> {
+    const log = await RedisEnvironmentLog.connect({
+      url: options.url,
+      ...(options.keyPrefix === undefined ? {} : { keyPrefix: options.keyPrefix }),
+      historySize: engine.limits.historySize,
+      historyBytes: engine.limits.historyBytes,
+    });
+    let nodes: ClusterConnections;
+    try {
+      nodes = await ClusterConnections.connect({
+        url: options.url,
+        ...(options.keyPrefix === undefined ? {} : { keyPrefix: options.keyPrefix }),
+      });
+    } catch (error) {
+      await log.close();
+      throw error;
+    }
+    const node = new ClusterNode(engine, log, nodes, options.readsSlot ?? (() => false));
+    try {
+      for (const env of engine.environmentList()) await node.join(env);
+      await node.updateHealth();
+    } catch (error) {
+      await node.stop();
+      throw error;
+    }
+    return node;
+  }
+
+  /** Whether Redis can be reached now (for `/healthz`). */
+  get available(): boolean {
+    return this.log.available;
+  }
+
+  /** Stops following and closes the connections to Redis. */
+  async stop(): Promise<void> {
+    clearInterval(this.healthTimer);
+    for (const env of this.engine.environmentList()) if (env.sequencer === this) env.sequencer = undefined;
+    await Promise.all([this.log.close(), this.nodes.close()]);
+  }
+
+  /** `/healthz`'s `cluster`: this node, the live nodes, and whether it reads the slot. */
+  private async updateHealth(): Promise<void> {
+    const nodes = await this.nodes.nodes().catch(() => undefined);
+    this.engine.health.cluster = {
+      node: this.nodes.node,
+      nodes: nodes ?? (this.engine.health.cluster as { nodes?: number } | undefined)?.nodes ?? 1,
+      replication: this.readsSlot() ? 'leader' : 'follower',
+      redis: this.available ? 'connected' : 'unreachable',
+    };
+  }
+
+  async append(
+    env: Environment,
+    drafts: readonly CommitDraft[],
+    markers?: readonly string[],
+  ): Promise<(number | null)[]> {
+    try {
+      const { seqs } = await this.log.appendAll(env, drafts, markers ? { markers: [...markers] } : {});
+      return seqs;
+    } catch (error) {
+      if (error instanceof ClusterUnavailableError) {
+        throw new ApiError('unavailable', `the cluster's Redis cannot be reached: ${error.message}`);
+      }
+      throw error;
+    }
+  }
+
+  /** Loads the history the log retains for `env`, then follows it from there. */
+  private async join(env: Environment): Promise<void> {
+    const now = await this.log.current(env);
+    const from = Math.max(0, now.seq - this.engine.limits.historySize);
+    const retained = await this.log.readSince(env, from, now.epoch);
+    if (retained.reset) env.resetTo(retained.epoch, retained.seq);
+    else {
+      env.resetTo(retained.epoch, from);
+      env.receive(retained.commits);
+    }
+    env.sequencer = this;
+    await this.log.follow(
+      env,
+      { epoch: env.epoch, seq: env.seq },
+      {
+        onCommits: (commits) => env.receive(commits),
+        onReset: (position) => this.reset(env, position),
+      },
+    );
+  }
+
+  /** The log cannot deliver what came before `position`: go on from there, clients resync. */
+  private reset(env: Environment, position: LogPosition): void {
+    env.resetTo(position.epoch, position.seq);
+    this.engine.closeConnections('going_away', {
+      environment: env,
+      reason: "the cluster's history was reset: reconnect and subscribe again",
+    });
+  }
+}

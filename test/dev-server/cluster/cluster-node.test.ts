@@ -1,0 +1,156 @@
+/**
+ * Two dev server processes' engines as one cluster (issue 15 item 1, in progress; PROTOCOL.md
+ * section 11) on a private Redis and a private PostgreSQL 15: `seq` and history per environment
+ * come from Redis, so an event published on one process reaches the other's subscribers with the
+ * same seq, a row change read by whichever process holds the slot reaches both, a client resumes
+ * with `since` on the other process, and Redis losing its data starts a new epoch that clients
+ * resync to. (Each server is its own engine in this test process; tokens are still fetched from
+ * the process a client connects to.)
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { HealthResponseSchema, type LiveEvent } from '../../../protocol/index.js';
+import { PostgresCluster } from '../../support/postgres-cluster.js';
+import { RawClient, rest } from '../../support/raw-client.js';
+import { RedisServer } from '../../support/redis-server.js';
+import { startTestServer, type TestServer } from '../../support/test-server.js';
+
+const SECRET = 'sk_cluster_acme';
+
+let postgres: PostgresCluster;
+let redis: RedisServer;
+let a: TestServer;
+let b: TestServer;
+const clients: RawClient[] = [];
+
+before(async () => {
+  [postgres, redis] = await Promise.all([PostgresCluster.start(), RedisServer.start()]);
+  await postgres.query(`CREATE TABLE notes (id text PRIMARY KEY, body text NOT NULL)`);
+  const config = {
+    keys: [{ key: SECRET, client: 'acme', environment: 'production', role: 'secret' }],
+    objects: ['notes'],
+    postgres: {
+      url: postgres.url(),
+      tables: [{ client: 'acme', environment: 'production', table: 'notes', object: 'notes' }],
+    },
+  };
+  const options = { config, cluster: redis.url, clusterKeyPrefix: 'test:' };
+  a = await startTestServer(options);
+  b = await startTestServer(options);
+});
+
+after(async () => {
+  for (const client of clients) client.close();
+  await Promise.all([a?.close(), b?.close()]);
+  await Promise.all([postgres?.stop(), redis?.stop()]);
+});
+
+async function connect(server: TestServer): Promise<RawClient> {
+  const client = await RawClient.connect(server, SECRET);
+  clients.push(client);
+  return client;
+}
+
+const seqs = (events: LiveEvent[]) => events.map((e) => e.seq);
+
+describe('a cluster of two processes', () => {
+  it('numbers the changes of both processes in one sequence, and delivers each on both', async () => {
+    const onA = await connect(a);
+    const onB = await connect(b);
+    const startA = await onA.subscribe({ id: 'e', channel: 'events:*' });
+    const startB = await onB.subscribe({ id: 'e', channel: 'events:*' });
+    assert.equal(startA.seq, startB.seq);
+    for (const [server, n] of [
+      [a, 1],
+      [b, 2],
+      [a, 3],
+    ] as const) {
+      const answer = await rest(server, 'POST', `/api/events/promo`, { key: SECRET, body: { n } });
+      assert.equal(answer.status, 202);
+    }
+    const expected = [startA.seq + 1, startA.seq + 2, startA.seq + 3];
+    assert.deepEqual(seqs(await onA.waitForEvents(3, 'e', 5000)), expected);
+    assert.deepEqual(seqs(await onB.waitForEvents(3, 'e', 5000)), expected);
+    // A WebSocket publish is answered with the seq every process gave it.
+    onB.send({ type: 'publish', id: 'p1', channel: 'events:promo', data: { n: 4 } });
+    const published = await onB.next('published', (m) => m.id === 'p1', 5000);
+    assert.equal(published.seq, startA.seq + 4);
+    assert.deepEqual(seqs(await onA.waitForEvents(4, 'e', 5000)).at(-1), startA.seq + 4);
+  });
+
+  it('delivers a row change to both, read once by whichever process reads the slot', async () => {
+    const onA = await connect(a);
+    const onB = await connect(b);
+    await onA.subscribe({ id: 'n', channel: 'records:notes' });
+    await onB.subscribe({ id: 'n', channel: 'records:notes' });
+    const created = await rest(b, 'POST', '/api/objects/notes/records', {
+      key: SECRET,
+      body: { id: 'n1', body: 'hi' },
+    });
+    assert.equal(created.status, 201);
+    await postgres.psql(`UPDATE notes SET body = 'hello' WHERE id = 'n1'`);
+    const [eventsA, eventsB] = [await onA.waitForEvents(2, 'n', 8000), await onB.waitForEvents(2, 'n', 8000)];
+    assert.deepEqual(seqs(eventsA), seqs(eventsB));
+    assert.deepEqual(
+      eventsB.map((e) => ('operation' in e ? e.operation : '')),
+      ['create', 'update'],
+    );
+    // `nodes` is counted every 2 s: wait until both have counted the other.
+    const healthOf = async () =>
+      Promise.all(
+        [a, b].map(async (s) => HealthResponseSchema.parse((await rest(s, 'GET', '/healthz')).body)),
+      );
+    let health = await healthOf();
+    for (const deadline = Date.now() + 6000; health.some((h) => h.cluster?.nodes !== 2);) {
+      assert.ok(Date.now() < deadline, `nodes: ${health.map((h) => h.cluster?.nodes).join(', ')}`);
+      await new Promise((r) => setTimeout(r, 200));
+      health = await healthOf();
+    }
+    assert.deepEqual(
+      health.map((h) => h.cluster?.replication).sort(),
+      ['follower', 'leader'],
+      'one process reads the slot',
+    );
+  });
+
+  it('resumes with since on the other process, missing nothing', async () => {
+    const onA = await connect(a);
+    const welcome = onA.messages[0] as { epoch: string };
+    const start = await onA.subscribe({ id: 'r', channel: 'events:resume' });
+    await rest(a, 'POST', '/api/events/resume', { key: SECRET, body: 1 });
+    const [first] = await onA.waitForEvents(1, 'r', 5000);
+    onA.close();
+    await rest(b, 'POST', '/api/events/resume', { key: SECRET, body: 2 });
+    await rest(a, 'POST', '/api/events/resume', { key: SECRET, body: 3 });
+    const onB = await connect(b);
+    const resumed = await onB.subscribe({
+      id: 'r',
+      channel: 'events:resume',
+      since: first?.seq ?? start.seq,
+      epoch: welcome.epoch,
+    });
+    assert.equal(resumed.resumed, true);
+    const replay = await onB.waitForEvents(2, 'r', 5000);
+    assert.deepEqual(
+      replay.map((e) => ('data' in e ? e.data : null)),
+      [2, 3],
+    );
+  });
+
+  it('starts a new epoch when Redis loses its data: clients are closed to resync', async () => {
+    const onA = await connect(a);
+    const onB = await connect(b);
+    const before = (onA.messages[0] as { epoch: string }).epoch;
+    await onA.subscribe({ id: 'x', channel: 'events:*' });
+    await onB.subscribe({ id: 'x', channel: 'events:*' });
+    await redis.flushAll();
+    await rest(a, 'POST', '/api/events/after', { key: SECRET, body: 'new' });
+    const [closedA, closedB] = await Promise.all([onA.waitForClose(10_000), onB.waitForClose(10_000)]);
+    assert.deepEqual([closedA.code, closedB.code], [1001, 1001]);
+    const again = await connect(b);
+    const epoch = (again.messages[0] as { epoch: string }).epoch;
+    assert.notEqual(epoch, before);
+    const answer = await again.subscribe({ id: 'x', channel: 'events:*', since: 5, epoch: before });
+    assert.equal(answer.resumed, false);
+  });
+});
