@@ -13,11 +13,13 @@
  * get `resumed: false` and a fresh snapshot, never a wrong state.
  */
 import { ApiError } from '../engine/api-error.js';
+import type { ClusterAdmission } from '../engine/cluster-admission.js';
 import type { ClusterSequencer } from '../engine/cluster-sequencer.js';
 import type { CommitDraft } from '../engine/commit.js';
 import type { Engine } from '../engine/engine.js';
 import type { Environment } from '../engine/environment.js';
 import { ClusterConnections } from './cluster-connections.js';
+import { ClusterTokens } from './cluster-tokens.js';
 import { ClusterUnavailableError } from './cluster-unavailable-error.js';
 import { RedisEnvironmentLog } from './environment-log.js';
 import type { LogPosition } from './environment-follower.js';
@@ -36,7 +38,7 @@ export type ClusterNodeOptions = {
 const HEALTH_EVERY_MS = 2000;
 
 /** A running cluster node. */
-export class ClusterNode implements ClusterSequencer {
+export class ClusterNode implements ClusterSequencer, ClusterAdmission {
   private readonly healthTimer: ReturnType<typeof setInterval>;
 
   private constructor(
@@ -44,6 +46,8 @@ export class ClusterNode implements ClusterSequencer {
     private readonly log: RedisEnvironmentLog,
     /** This node's id and liveness, and the count of live nodes (cluster-connections.ts). */
     private readonly nodes: ClusterConnections,
+    /** One-time tokens spent once in the cluster (cluster-tokens.ts). */
+    private readonly tokens: ClusterTokens,
     private readonly readsSlot: () => boolean,
   ) {
     this.healthTimer = setInterval(() => void this.updateHealth(), HEALTH_EVERY_MS);
@@ -61,19 +65,25 @@ export class ClusterNode implements ClusterSequencer {
       historySize: engine.limits.historySize,
       historyBytes: engine.limits.historyBytes,
     });
-    let nodes: ClusterConnections;
+    const prefix = options.keyPrefix === undefined ? {} : { keyPrefix: options.keyPrefix };
+    let nodes: ClusterConnections | undefined;
+    let tokens: ClusterTokens;
     try {
-      nodes = await ClusterConnections.connect({
+      nodes = await ClusterConnections.connect({ url: options.url, ...prefix });
+      tokens = await ClusterTokens.connect({
         url: options.url,
-        ...(options.keyPrefix === undefined ? {} : { keyPrefix: options.keyPrefix }),
+        ...prefix,
+        tokenTtlMs: engine.limits.tokenTtlMs,
+        clock: engine.clock,
       });
     } catch (error) {
-      await log.close();
+      await Promise.all([log.close(), nodes?.close()]);
       throw error;
     }
-    const node = new ClusterNode(engine, log, nodes, options.readsSlot ?? (() => false));
+    const node = new ClusterNode(engine, log, nodes, tokens, options.readsSlot ?? (() => false));
     try {
       for (const env of engine.environmentList()) await node.join(env);
+      engine.admission = node;
       await node.updateHealth();
     } catch (error) {
       await node.stop();
@@ -91,7 +101,24 @@ export class ClusterNode implements ClusterSequencer {
   async stop(): Promise<void> {
     clearInterval(this.healthTimer);
     for (const env of this.engine.environmentList()) if (env.sequencer === this) env.sequencer = undefined;
-    await Promise.all([this.log.close(), this.nodes.close()]);
+    if (this.engine.admission === this) this.engine.admission = undefined;
+    await Promise.all([this.log.close(), this.nodes.close(), this.tokens.close()]);
+  }
+
+  issue(keyId: string): Promise<{ token: string; expiresAt: number }> {
+    return unavailableAsApiError(this.tokens.issue(keyId));
+  }
+
+  consume(token: string): ReturnType<ClusterAdmission['consume']> {
+    return unavailableAsApiError(this.tokens.consume(token));
+  }
+
+  tryOpen(client: string, max: number): ReturnType<ClusterAdmission['tryOpen']> {
+    return unavailableAsApiError(this.nodes.tryOpen(client, max));
+  }
+
+  closed(client: string): void {
+    void this.nodes.closed(client);
   }
 
   /** `/healthz`'s `cluster`: this node, the live nodes, and whether it reads the slot. */
@@ -110,15 +137,8 @@ export class ClusterNode implements ClusterSequencer {
     drafts: readonly CommitDraft[],
     markers?: readonly string[],
   ): Promise<(number | null)[]> {
-    try {
-      const { seqs } = await this.log.appendAll(env, drafts, markers ? { markers: [...markers] } : {});
-      return seqs;
-    } catch (error) {
-      if (error instanceof ClusterUnavailableError) {
-        throw new ApiError('unavailable', `the cluster's Redis cannot be reached: ${error.message}`);
-      }
-      throw error;
-    }
+    const appended = this.log.appendAll(env, drafts, markers ? { markers: [...markers] } : {});
+    return (await unavailableAsApiError(appended)).seqs;
   }
 
   /** Loads the history the log retains for `env`, then follows it from there. */
@@ -149,5 +169,15 @@ export class ClusterNode implements ClusterSequencer {
       environment: env,
       reason: "the cluster's history was reset: reconnect and subscribe again",
     });
+  }
+}
+
+/** Redis out of reach, as the engine answers it: `ApiError` `unavailable` (503, or a close). */
+async function unavailableAsApiError<T>(pending: Promise<T>): Promise<T> {
+  try {
+    return await pending;
+  } catch (error) {
+    if (error instanceof ClusterUnavailableError) throw new ApiError('unavailable', error.message);
+    throw error;
   }
 }

@@ -20,7 +20,7 @@ import {
 } from '../../protocol/index.js';
 import { ApiError } from './api-error.js';
 import { isoTime } from './clock.js';
-import type { EngineCore, KeyRecord } from './engine-core.js';
+import type { EngineCore, KeyRecord, Refusal } from './engine-core.js';
 import type { Environment } from './environment.js';
 import { LiveFilterBudget } from './filter-work.js';
 import type { Flushable } from './flush-scheduler.js';
@@ -61,7 +61,8 @@ export class Connection implements SubscriptionOwner, SubscribeJobHost, Flushabl
   private readonly queue = new EventQueue();
   private scheduled = false;
   flushGeneration = 0;
-  private state: 'authenticating' | 'open' | 'closed' = 'authenticating';
+  /** `admitting`: the token is being spent in the cluster (frames wait, as during a subscribe job). */
+  private state: 'authenticating' | 'admitting' | 'open' | 'closed' = 'authenticating';
   private lastSeen: number;
   private badFrames: number[] | undefined;
   private readonly frames: FrameBudget;
@@ -155,6 +156,10 @@ export class Connection implements SubscriptionOwner, SubscribeJobHost, Flushabl
     if (this.state === 'authenticating') {
       if (message.type !== 'auth') this.refuse('token_invalid', 'the first frame must be auth');
       else this.authenticate(message.token);
+      return;
+    }
+    if (this.state === 'admitting') {
+      this.hold(message);
       return;
     }
     this.countMessage(message.type, now);
@@ -486,12 +491,31 @@ export class Connection implements SubscriptionOwner, SubscribeJobHost, Flushabl
 
   private authenticate(token: string): void {
     const result = this.core.admit(token);
+    if (result instanceof Promise) {
+      this.state = 'admitting';
+      result.then(
+        (admitted) => {
+          if (this.state === 'admitting') this.admitted(admitted);
+          else if ('key' in admitted && !('refused' in admitted)) this.core.releaseAdmission(admitted.key);
+        },
+        (error: unknown) => {
+          if (this.state !== 'admitting') return;
+          this.close('going_away', `cannot admit the connection now: ${(error as Error).message}`);
+        },
+      );
+      return;
+    }
+    this.admitted(result);
+  }
+
+  private admitted(result: { key: KeyRecord } | Refusal): void {
     if ('refused' in result) {
       this.key = result.key; // names the client in the audit, when the token did
       this.refuse(result.refused, result.message);
       return;
     }
     this.admit(result.key);
+    this.releaseHeld(); // frames that came while the cluster admitted it
   }
 
   private admit(key: KeyRecord): void {

@@ -30,8 +30,10 @@ export interface EngineCore {
   readonly scheduler: FlushScheduler;
   /** Runs long snapshots, replays and REST lists in slices. */
   readonly work: WorkQueue;
-  /** Spends a token and checks the client's connection quota. */
-  admit(token: string): { key: KeyRecord } | Refusal;
+  /** Spends a token and checks the client's connection quota (asynchronously in a cluster). */
+  admit(token: string): { key: KeyRecord } | Refusal | Promise<{ key: KeyRecord } | Refusal>;
+  /** A connection the cluster admitted went before it opened: give its slot back. */
+  releaseAdmission(key: KeyRecord): void;
   /** The environment a key belongs to. */
   environment(client: string, environment: string): Environment;
   /** A connection was admitted (counts toward its client's quota). */

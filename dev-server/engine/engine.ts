@@ -22,6 +22,7 @@ import type { EngineCore, KeyRecord, Refusal } from './engine-core.js';
 import { Environment, type CommitListener } from './environment.js';
 import { FlushScheduler } from './flush-scheduler.js';
 import { newConnectionId, newEpoch } from './ids.js';
+import type { ClusterAdmission } from './cluster-admission.js';
 import type { PersistedState, PostgresProgress } from './persisted-state.js';
 import { parseLsn } from '../sources/postgres/lsn.js';
 import type { EngineSocket, SocketHandle } from './socket.js';
@@ -68,6 +69,8 @@ export class Engine implements EngineCore {
    * and where the source starts again (PROTOCOL.md section 10).
    */
   postgresProgress: PostgresProgress | undefined;
+  /** In a cluster, its tokens and connection counts (cluster-admission.ts); else this process's. */
+  admission: ClusterAdmission | undefined;
   /** What `/healthz` adds to `ok`, `connections` and `uptimeMs`: `postgres`, `cluster`. */
   readonly health: Record<string, unknown> = {};
 
@@ -136,9 +139,32 @@ export class Engine implements EngineCore {
   }
 
   /** A one-time ws-auth token for a key. */
-  issueToken(key: KeyRecord): WsAuthResponse {
+  issueToken(key: KeyRecord): WsAuthResponse | Promise<WsAuthResponse> {
+    const answer = (token: string, expiresAt: number): WsAuthResponse => ({
+      token,
+      expiresAt: isoTime(expiresAt),
+      environment: key.environment,
+      url: PATHS.websocket,
+    });
+    if (this.admission) {
+      return this.admission.issue(this.keyIdOf(key)).then(({ token, expiresAt }) => answer(token, expiresAt));
+    }
     const { token, expiresAt } = this.tokens.issue(key);
-    return { token, expiresAt: isoTime(expiresAt), environment: key.environment, url: PATHS.websocket };
+    return answer(token, expiresAt);
+  }
+
+  /**
+   * A key's id in the cluster: its place in the config, which every process shares (a token
+   * carries it through Redis instead of the key itself).
+   */
+  private keyIdOf(key: KeyRecord): string {
+    return `k${this.config.keys.findIndex((k) => k.key === key.key)}`;
+  }
+
+  /** The key of a cluster key id, if this process's config has it. */
+  private keyOfId(id: string): KeyRecord | undefined {
+    const config = this.config.keys[Number(id.slice(1))];
+    return id.startsWith('k') && config ? this.keys.get(config.key) : undefined;
   }
 
   /** Whether a request's `Origin` may use the API. No `Origin` (not a browser) is let through. */
@@ -148,8 +174,12 @@ export class Engine implements EngineCore {
     return allowed.includes('*') || allowed.includes(origin);
   }
 
-  /** Spends a token and checks the quota of its client. */
-  admit(token: string): { key: KeyRecord } | Refusal {
+  /**
+   * Spends a token and checks the quota of its client — in a cluster, the cluster's token and
+   * quota (asynchronously; rejects with `ApiError` `unavailable` while Redis cannot be reached).
+   */
+  admit(token: string): { key: KeyRecord } | Refusal | Promise<{ key: KeyRecord } | Refusal> {
+    if (this.admission) return this.admitInCluster(this.admission, token);
     const result = this.tokens.consume(token);
     if ('refused' in result) {
       const refusal: Refusal = {
@@ -171,6 +201,44 @@ export class Engine implements EngineCore {
       };
     }
     return result;
+  }
+
+  private async admitInCluster(
+    admission: ClusterAdmission,
+    token: string,
+  ): Promise<{ key: KeyRecord } | Refusal> {
+    const spent = await admission.consume(token);
+    const key = spent.keyId === undefined ? undefined : this.keyOfId(spent.keyId);
+    if ('refused' in spent) {
+      const refusal: Refusal = {
+        refused: spent.refused,
+        message:
+          spent.refused === 'token_expired'
+            ? 'the token is older than tokenTtlMs'
+            : 'unknown or already used token',
+      };
+      if (key) refusal.key = key;
+      return refusal;
+    }
+    if (!key)
+      return { refused: 'token_invalid', message: "the token names a key this process's config lacks" };
+    const quota = await admission.tryOpen(key.client, this.limits.maxConnectionsPerClient);
+    if (!quota.ok) {
+      return {
+        refused: 'quota_exceeded',
+        message: `client "${key.client}" already has ${quota.open} connections in the cluster (maxConnectionsPerClient)`,
+        key,
+      };
+    }
+    return { key };
+  }
+
+  /**
+   * A connection admitted by the cluster went before it was opened here: its slot goes back.
+   * (Nothing to do without a cluster: a local slot is taken only when the connection opens.)
+   */
+  releaseAdmission(key: KeyRecord): void {
+    this.admission?.closed(key.client);
   }
 
   /**
@@ -279,6 +347,7 @@ export class Engine implements EngineCore {
   closed(connection: Connection): void {
     if (!this.connections.delete(connection)) return;
     const client = connection.client as string;
+    this.admission?.closed(client);
     const left = (this.perClient.get(client) ?? 1) - 1;
     if (left > 0) this.perClient.set(client, left);
     else this.perClient.delete(client);

@@ -136,7 +136,8 @@ function route(
   }
   if (path === PATHS.wsAuth || path === PATHS.wsAuth.slice(0, -1)) {
     allow(req, 'GET');
-    return json(200, engine.issueToken(engine.authorize(req.headers.authorization)));
+    const issued = engine.issueToken(engine.authorize(req.headers.authorization));
+    return issued instanceof Promise ? issued.then((body) => json(200, body)) : json(200, issued);
   }
   if (path === PATHS.sse || path === PATHS.sse.slice(0, -1)) {
     allow(req, 'GET');
@@ -360,15 +361,34 @@ function* listBody(
   return undefined;
 }
 
-function openSse(engine: Engine, params: URLSearchParams, cors: Record<string, string>): SseResponse {
+async function openSse(
+  engine: Engine,
+  params: URLSearchParams,
+  cors: Record<string, string>,
+): Promise<SseResponse> {
   const token = params.get('token');
   if (!token) throw new ApiError('token_invalid', 'token is missing: get one from GET /api/users/ws-auth/');
   // Spent by its first use, successful or not (PROTOCOL.md section 3): before the rest is checked.
-  const admitted = engine.admit(token);
+  const admitted = await engine.admit(token);
   if ('refused' in admitted) {
     engine.auditSseRefusal(admitted);
     throw new ApiError(admitted.refused, admitted.message);
   }
+  try {
+    return sseStream(engine, admitted.key, params, cors);
+  } catch (error) {
+    engine.releaseAdmission(admitted.key); // in a cluster, its slot was taken
+    throw error;
+  }
+}
+
+/** The answer that starts an admitted SSE stream; throws `ApiError` for bad parameters. */
+function sseStream(
+  engine: Engine,
+  key: KeyRecord,
+  params: URLSearchParams,
+  cors: Record<string, string>,
+): SseResponse {
   const raw = params.has('subscriptions')
     ? jsonParam('subscriptions', params.get('subscriptions') as string)
     : [];
@@ -401,7 +421,7 @@ function openSse(engine: Engine, params: URLSearchParams, cors: Record<string, s
       'cache-control': 'no-cache, no-transform',
       'x-accel-buffering': 'no',
     },
-    start: (socket) => engine.startSse(socket, admitted.key, subscriptions),
+    start: (socket) => engine.startSse(socket, key, subscriptions),
   };
 }
 

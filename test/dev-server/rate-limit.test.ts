@@ -16,6 +16,7 @@ import {
   type ErrorMessage,
   type Limits,
   type ServerMessage,
+  type WsAuthResponse,
 } from '../../protocol/index.js';
 import { ClientPool } from '../support/client-pool.js';
 import { ManualClock } from '../support/manual-clock.js';
@@ -196,7 +197,7 @@ function engineOn(limits: Partial<Limits> = {}) {
   engine.on('*', (r) => audit.push(r));
   const open = (key: string = KEYS.acmeSecret) => {
     const socket = new FakeSocket();
-    const { token } = engine.issueToken(engine.authorize(`Bearer ${key}`));
+    const { token } = engine.issueToken(engine.authorize(`Bearer ${key}`)) as WsAuthResponse; // one process: at once
     socket.handle = engine.openWebSocket(socket, token);
     return socket;
   };

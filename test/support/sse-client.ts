@@ -97,7 +97,8 @@ export class SseStream {
     body: ReadableStream<Uint8Array>,
     private readonly abort: AbortController,
   ) {
-    void this.pump(body.getReader());
+    this.reader = body.getReader();
+    void this.pump(this.reader);
   }
 
   /** Whether the stream has ended (server end, or `close()`). */
@@ -195,10 +196,16 @@ export class SseStream {
     });
   }
 
-  /** Ends the request from the client side. */
+  /**
+   * Ends the request from the client side: aborts it, and cancels the body as a browser does (an
+   * aborted fetch's mocked body is not always ended by msw itself).
+   */
   close(): void {
     this.abort.abort();
+    this.reader?.cancel().catch(() => undefined);
   }
+
+  private reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
 
   private async pump(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
     const decoder = new TextDecoder();

@@ -8,10 +8,10 @@
  * the process a client connects to.)
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { HealthResponseSchema, type LiveEvent } from '../../../protocol/index.js';
 import { PostgresCluster } from '../../support/postgres-cluster.js';
-import { RawClient, rest } from '../../support/raw-client.js';
+import { getToken, RawClient, rest } from '../../support/raw-client.js';
 import { RedisServer } from '../../support/redis-server.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
 
@@ -34,7 +34,13 @@ before(async () => {
       tables: [{ client: 'acme', environment: 'production', table: 'notes', object: 'notes' }],
     },
   };
-  const options = { config, cluster: redis.url, clusterKeyPrefix: 'test:' };
+  // A small quota, counted across both processes; every test closes its clients.
+  const options = {
+    config,
+    cluster: redis.url,
+    clusterKeyPrefix: 'test:',
+    limits: { maxConnectionsPerClient: 3 },
+  };
   a = await startTestServer(options);
   b = await startTestServer(options);
 });
@@ -43,6 +49,20 @@ after(async () => {
   for (const client of clients) client.close();
   await Promise.all([a?.close(), b?.close()]);
   await Promise.all([postgres?.stop(), redis?.stop()]);
+});
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close();
+  // The slots go back when the sockets are gone.
+  for (const deadline = Date.now() + 3000; Date.now() < deadline;) {
+    const open = await Promise.all(
+      [a, b].map(
+        async (s) => HealthResponseSchema.parse((await rest(s, 'GET', '/healthz')).body).connections,
+      ),
+    );
+    if (open.every((n) => n === 0)) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
 });
 
 async function connect(server: TestServer): Promise<RawClient> {
@@ -54,6 +74,22 @@ async function connect(server: TestServer): Promise<RawClient> {
 const seqs = (events: LiveEvent[]) => events.map((e) => e.seq);
 
 describe('a cluster of two processes', () => {
+  it('spends a token once in the whole cluster, and counts connections across processes', async () => {
+    const token = await getToken(a, SECRET);
+    const onB = await RawClient.open(`${b.wsUrl}?token=${token}`);
+    clients.push(onB);
+    await onB.next('welcome');
+    const again = await RawClient.open(`${a.wsUrl}?token=${token}`);
+    clients.push(again);
+    assert.equal((await again.waitForClose()).code, 4002, 'spent on the other process');
+    clients.push(await connect(a), await connect(b)); // 3 of 3
+    const fourth = await RawClient.open(`${a.wsUrl}?token=${await getToken(b, SECRET)}`);
+    clients.push(fourth);
+    const closed = await fourth.waitForClose();
+    assert.equal(closed.code, 4008);
+    assert.match(closed.reason, /in the cluster/);
+  });
+
   it('numbers the changes of both processes in one sequence, and delivers each on both', async () => {
     const onA = await connect(a);
     const onB = await connect(b);
