@@ -31,8 +31,11 @@ export const HealthResponseSchema = z.strictObject({
   ok: z.literal(true),
   connections: z.int(),
   uptimeMs: z.int(),
-  /** With a `postgres` section (section 10): the replication stream's state. */
-  postgres: z.optional(z.enum(['starting', 'streaming', 'reconnecting'])),
+  /**
+   * With a `postgres` section (section 10): the replication stream's state; `standby` in a
+   * cluster's process that does not read the slot now (another does).
+   */
+  postgres: z.optional(z.enum(['starting', 'streaming', 'reconnecting', 'standby'])),
   /**
    * In a cluster (section 11): this process's node id, the live nodes, whether this one reads the
    * replication slot, and whether its Redis can be reached.

@@ -35,6 +35,7 @@ import {
   type StreamTransaction,
 } from './stream.js';
 import { TableReader } from './table-reader.js';
+import { SlotLease } from './slot-lease.js';
 import { TableWriter } from './table-writer.js';
 import type { PgTypeCatalog } from './type-catalog.js';
 import { PG_SESSION_OPTIONS, mapRow, recordId } from './values.js';
@@ -187,28 +188,58 @@ export class PostgresSource implements TableStoreHost {
    */
   async start(): Promise<void> {
     const { config, engine } = this;
-    const progress = this.durable ? engine.postgresProgress : undefined;
-    try {
-      const resumeAfter = this.cluster
-        ? undefined
-        : progress
-          ? parseLsn(progress.lsn)
-          : await this.currentPosition();
-      this.stream = new PostgresStream({
+    if (this.cluster) {
+      // One process of the cluster reads the slot: the holder of its lease (slot-lease.ts), from
+      // the slot's confirmed position; the cluster's log skips what was appended already.
+      engine.health.postgres = 'standby';
+      this.lease = SlotLease.start({
         url: config.url,
         slot: config.slot,
-        publication: config.publication,
-        resumeAfter,
-        apply: (transaction) => this.apply(transaction),
-        onStatus: (status, error) => this.statusChanged(status, error),
-        onSync: (lsn) => this.sync(lsn),
+        onAcquired: () => void this.openStream(undefined),
+        onLost: (error) => void this.closeStream(error),
+        onWarning: (message) => console.error(`dev server: PostgreSQL slot lease: ${message}`),
       });
-      engine.health.postgres = 'starting';
-      await this.stream.start();
+      return;
+    }
+    const progress = this.durable ? engine.postgresProgress : undefined;
+    try {
+      await this.openStream(progress ? parseLsn(progress.lsn) : await this.currentPosition());
     } catch (error) {
       await this.stop();
       throw error;
     }
+  }
+
+  private lease: SlotLease | undefined;
+
+  /** Starts reading the slot after `resumeAfter` (undefined: from its confirmed position). */
+  private async openStream(resumeAfter: bigint | undefined): Promise<void> {
+    const { config, engine } = this;
+    const stream = new PostgresStream({
+      url: config.url,
+      slot: config.slot,
+      publication: config.publication,
+      resumeAfter,
+      apply: (transaction) => this.apply(transaction),
+      onStatus: (status, error) => {
+        if (this.stream === stream) this.statusChanged(status, error);
+      },
+      onSync: (lsn) => this.sync(lsn),
+    });
+    this.stream = stream;
+    engine.health.postgres = 'starting';
+    await stream.start();
+  }
+
+  /** This process no longer holds the slot's lease: stop reading at once, another may take over. */
+  private async closeStream(error: Error): Promise<void> {
+    const stream = this.stream;
+    this.stream = undefined;
+    this.engine.health.postgres = 'standby';
+    console.error(
+      `dev server: PostgreSQL slot lease lost (${error.message}); another process may read the slot`,
+    );
+    await stream?.stop();
   }
 
   /** The stream's status: `starting`, `streaming`, `reconnecting` or `stopped`. */
@@ -219,6 +250,7 @@ export class PostgresSource implements TableStoreHost {
   /** Stops the stream and closes the database connections. */
   async stop(): Promise<void> {
     await this.stream?.stop();
+    await this.lease?.stop();
     for (const env of this.byEnvironment.keys()) env.tableStore = undefined;
     await Promise.all([
       this.reader.close().catch(() => undefined),

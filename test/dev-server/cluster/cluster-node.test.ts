@@ -53,14 +53,14 @@ after(async () => {
 
 afterEach(async () => {
   for (const client of clients.splice(0)) client.close();
-  // The slots go back when the sockets are gone.
-  for (const deadline = Date.now() + 3000; Date.now() < deadline;) {
-    const open = await Promise.all(
-      [a, b].map(
-        async (s) => HealthResponseSchema.parse((await rest(s, 'GET', '/healthz')).body).connections,
-      ),
+  // The slots go back when the sockets are gone (a server a test closed counts none).
+  const open = (server: TestServer) =>
+    rest(server, 'GET', '/healthz').then(
+      (answer) => HealthResponseSchema.parse(answer.body).connections,
+      () => 0,
     );
-    if (open.every((n) => n === 0)) break;
+  for (const deadline = Date.now() + 3000; Date.now() < deadline;) {
+    if ((await Promise.all([open(a), open(b)])).every((n) => n === 0)) break;
     await new Promise((r) => setTimeout(r, 20));
   }
 });
@@ -188,5 +188,32 @@ describe('a cluster of two processes', () => {
     assert.notEqual(epoch, before);
     const answer = await again.subscribe({ id: 'x', channel: 'events:*', since: 5, epoch: before });
     assert.equal(answer.resumed, false);
+  });
+
+  it('hands the slot over when the process reading it goes: every change once', async () => {
+    const healthOf = async (server: TestServer) =>
+      HealthResponseSchema.parse((await rest(server, 'GET', '/healthz')).body);
+    const roles = await Promise.all([a, b].map(async (s) => (await healthOf(s)).cluster?.replication));
+    const [leader, other] = roles[0] === 'leader' ? [a, b] : [b, a];
+    assert.equal((await healthOf(other)).postgres, 'standby');
+    const client = await connect(other);
+    await client.subscribe({ id: 'h', channel: 'postgres:notes' });
+    await postgres.psql(`INSERT INTO notes VALUES ('h1', 'before')`);
+    await client.waitForEvents(1, 'h', 8000);
+    await leader.close(); // its lease goes with it
+    await postgres.psql(`INSERT INTO notes VALUES ('h2', 'while handing over')`);
+    const deadline = Date.now() + 10_000;
+    while ((await healthOf(other)).postgres !== 'streaming') {
+      assert.ok(Date.now() < deadline, 'the other process reads the slot within 10 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await postgres.psql(`INSERT INTO notes VALUES ('h3', 'after')`);
+    const events = await client.waitForEvents(3, 'h', 8000);
+    assert.deepEqual(
+      events.map((e) => ('id' in e ? e.id : '')),
+      ['h1', 'h2', 'h3'],
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(client.events('h').length, 3, 'nothing twice');
   });
 });
