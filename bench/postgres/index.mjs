@@ -1,0 +1,447 @@
+/**
+ * Issue 14 item 8, the path from a committed row to a subscriber: rows committed to a PostgreSQL
+ * table, read by the dev server from its replication slot and delivered as `postgres:orders` row
+ * events, against the same rows created through REST in the in-memory store and delivered as
+ * `records:orders_mem` record events — the same server, the same subscribers, in one run.
+ *
+ * A private PostgreSQL 15 cluster (test/support/postgres-cluster.ts) is started for the run and
+ * removed at its end, also when it fails. The dev server runs in a child process
+ * (server-child.mjs), the subscribers in client processes (client-child.mjs), the writers here
+ * (writers.mjs). Each phase writes its rows, then waits until every subscriber has every row.
+ */
+import { fork } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { tsImport } from 'tsx/esm/api';
+import { request } from '../fanout/ipc.mjs';
+import { postgresCpu } from './postgres-cpu.mjs';
+import { pgBurst, pgSteady, restBurst, restSteady } from './writers.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(HERE, '..', '..');
+const KEY = 'sk_bench_postgres';
+const TABLE = 'orders';
+const OBJECT = 'orders_mem';
+const CHANNELS = { pg: `postgres:${TABLE}`, mem: `records:${OBJECT}` };
+
+/** Sizes of the full run (a few minutes on 2 cores) and of the CI smoke (seconds). */
+const SIZES = {
+  full: {
+    subscribers: 1000,
+    clientProcesses: 2,
+    steady: { rate: 200, durationMs: 10_000 },
+    batched: { rows: 20_000, perTransaction: 100, clients: 4 },
+    single: { rows: 20_000, clients: 8 },
+    rest: { rows: 20_000, concurrency: Number(process.env.REST_C ?? 16) },
+    warmup: 50,
+  },
+  smoke: {
+    subscribers: 20,
+    clientProcesses: 2,
+    steady: { rate: 50, durationMs: 1000 },
+    batched: { rows: 300, perTransaction: 100, clients: 2 },
+    single: { rows: 100, clients: 4 },
+    rest: { rows: 300, concurrency: 4 },
+    warmup: 10,
+  },
+};
+
+/** How long a phase may go without a new delivery before what is missing counts as lost. */
+const STALL_MS = 15_000;
+
+const PATH = {
+  pg: 'PostgreSQL → `postgres:orders`',
+  rest: 'REST → in-memory `records:orders_mem` (baseline)',
+};
+
+const round = (x, digits = 0) => (Number.isFinite(x) ? Number(x.toFixed(digits)) : 'n/a');
+const thousands = (n) => n.toLocaleString('en-US').replaceAll(',', ' ');
+
+/** The `p`th percentile of merged sparse histograms ([ms, count] pairs, ascending). */
+function percentile(histogram, total, p) {
+  const rank = Math.max(1, Math.ceil((p / 100) * total));
+  let seen = 0;
+  for (const [ms, n] of histogram) {
+    seen += n;
+    if (seen >= rank) return ms;
+  }
+  return NaN;
+}
+
+function merge(histograms) {
+  const counts = new Map();
+  for (const histogram of histograms) {
+    for (const [ms, n] of histogram) counts.set(ms, (counts.get(ms) ?? 0) + n);
+  }
+  return [...counts].sort((a, b) => a[0] - b[0]);
+}
+
+/** The bench's processes and cluster, and one idempotent way to end them all. */
+class Rig {
+  cluster = undefined;
+  server = undefined;
+  clients = [];
+  url = '';
+  #ending = undefined;
+
+  spawn(file, execArgv) {
+    return fork(join(HERE, file), [], {
+      cwd: ROOT,
+      execArgv,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+  }
+
+  async start(size) {
+    const { PostgresCluster } = await tsImport('../../test/support/postgres-cluster.ts', import.meta.url);
+    this.cluster = await PostgresCluster.start();
+    await this.cluster.query(
+      `CREATE TABLE ${TABLE} (id bigint PRIMARY KEY, status text NOT NULL, total numeric NOT NULL, placed_at timestamptz NOT NULL)`,
+    );
+    this.server = this.spawn('server-child.mjs', ['--import', 'tsx', '--max-old-space-size=4096']);
+    ({ url: this.url } = await request(this.server, {
+      cmd: 'start',
+      postgresUrl: this.cluster.url(),
+      table: TABLE,
+      object: OBJECT,
+      key: KEY,
+    }));
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const { postgres } = await request(this.server, { cmd: 'stats' });
+      if (postgres === 'streaming') break;
+      if (Date.now() > deadline) throw new Error(`the replication stream is ${postgres}, not streaming`);
+      await sleep(50);
+    }
+    const each = Math.ceil(size.subscribers / size.clientProcesses);
+    let left = size.subscribers;
+    while (left > 0) {
+      const n = Math.min(each, left);
+      left -= n;
+      const client = this.spawn('client-child.mjs', ['--max-old-space-size=4096']);
+      this.clients.push({ child: client, n });
+    }
+    const started = Date.now();
+    await Promise.all(
+      this.clients.map(({ child, n }) =>
+        request(child, { cmd: 'connect', url: this.url, key: KEY, channels: CHANNELS, n, concurrency: 25 }),
+      ),
+    );
+    return { connectMs: Date.now() - started };
+  }
+
+  /** Deliveries so far over every client process, and the latest receive time. */
+  async progress() {
+    const all = await Promise.all(this.clients.map(({ child }) => request(child, { cmd: 'progress' })));
+    return {
+      count: all.reduce((sum, p) => sum + p.count, 0),
+      lastRecv: Math.max(...all.map((p) => p.lastRecv)),
+    };
+  }
+
+  /** Waits until `expected` deliveries have arrived, or none has for STALL_MS. */
+  async drain(expected) {
+    let last = { count: -1 };
+    let changed = Date.now();
+    for (;;) {
+      const now = await this.progress();
+      if (now.count >= expected) return now;
+      if (now.count !== last.count) changed = Date.now();
+      else if (Date.now() - changed > STALL_MS) return now;
+      last = now;
+      await sleep(25);
+    }
+  }
+
+  /** Latencies and counts since the last collect, merged over the client processes. */
+  async collect() {
+    const all = await Promise.all(this.clients.map(({ child }) => request(child, { cmd: 'collect' })));
+    const closed = {};
+    for (const c of all)
+      for (const [code, n] of Object.entries(c.closed)) closed[code] = (closed[code] ?? 0) + n;
+    return {
+      count: all.reduce((sum, c) => sum + c.count, 0),
+      bytes: all.reduce((sum, c) => sum + c.bytes, 0),
+      frames: all.reduce((sum, c) => sum + c.frames, 0),
+      histogram: merge(all.map((c) => c.histogram)),
+      closed,
+      unexpected: all.flatMap((c) => c.unexpected),
+    };
+  }
+
+  /** CPU so far: the dev server's process, the client processes' and the cluster's. */
+  async cpu() {
+    const stats = await request(this.server, { cmd: 'stats' });
+    const clients = await Promise.all(this.clients.map(({ child }) => request(child, { cmd: 'progress' })));
+    const postgres = postgresCpu(join(this.cluster.dir, 'data'));
+    return {
+      now: Date.now(),
+      serverMs: (stats.cpu.user + stats.cpu.system) / 1000,
+      clientsMs: clients.reduce((sum, c) => sum + (c.cpu.user + c.cpu.system) / 1000, 0),
+      postgresMs: postgres.totalMs,
+      walsenderMs: postgres.walsenderMs,
+    };
+  }
+
+  /** Ends the server, the clients and the cluster (once, whatever state they are in). */
+  end() {
+    return (this.#ending ??= (async () => {
+      if (this.server) {
+        const exited = new Promise((resolve) => this.server.once('exit', resolve));
+        if (this.server.exitCode === null) {
+          await Promise.race([request(this.server, { cmd: 'exit' }).catch(() => undefined), sleep(4000)]);
+          await Promise.race([exited, sleep(2000)]);
+        }
+        this.server.kill('SIGKILL');
+      }
+      for (const { child } of this.clients) {
+        await Promise.race([request(child, { cmd: 'close' }).catch(() => undefined), sleep(2000)]);
+        child.kill('SIGKILL');
+      }
+      await this.cluster?.stop();
+    })());
+  }
+}
+
+/** One phase: its writes, then every delivery, measured. */
+async function phase(rig, size, spec) {
+  const before = await rig.cpu();
+  const written = await spec.write();
+  const expected = spec.rows * size.subscribers;
+  const progress = await rig.drain(expected);
+  const after = await rig.cpu();
+  const got = await rig.collect();
+  const arrivals = await request(rig.server, { cmd: 'arrivals' });
+  const arrived = arrivals.reduce((sum, [, n]) => sum + n, 0);
+  const activeMs = progress.lastRecv - written.firstWrite;
+  const wallMs = after.now - before.now;
+  return {
+    ...spec,
+    rowsPerSecondCommitted: spec.rows / ((written.lastWrite - written.firstWrite) / 1000),
+    rowsPerSecondDelivered: spec.rows / (activeMs / 1000),
+    deliveriesPerSecond: got.count / (activeMs / 1000),
+    p50: percentile(got.histogram, got.count, 50),
+    p99: percentile(got.histogram, got.count, 99),
+    max: got.histogram.at(-1)?.[0] ?? NaN,
+    arrivalP50: percentile(arrivals, arrived, 50),
+    arrivalP99: percentile(arrivals, arrived, 99),
+    serverCpuPercent: ((after.serverMs - before.serverMs) / wallMs) * 100,
+    clientsCpuPercent: ((after.clientsMs - before.clientsMs) / wallMs) * 100,
+    postgresCpuPercent: ((after.postgresMs - before.postgresMs) / wallMs) * 100,
+    serverCpuMsPerRow: (after.serverMs - before.serverMs) / spec.rows,
+    walsenderCpuMsPerRow: (after.walsenderMs - before.walsenderMs) / spec.rows,
+    bytesPerDelivery: got.bytes / Math.max(1, got.count),
+    lost: Math.max(0, expected - got.count),
+    extra: Math.max(0, got.count - expected),
+    closed: got.closed,
+    unexpected: got.unexpected,
+  };
+}
+
+/** @param {{ smoke: boolean, log: (line: string) => void }} options */
+export async function run({ smoke, log }) {
+  const size = smoke ? SIZES.smoke : SIZES.full;
+  const rig = new Rig();
+  const onSignal = (signal) => {
+    void rig.end().finally(() => process.kill(process.pid, signal));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const { connectMs } = await rig.start(size);
+    log(
+      `PostgreSQL cluster on port ${rig.cluster.port}; ${size.subscribers} subscribers connected in ${connectMs} ms`,
+    );
+    const pgUrl = rig.cluster.url();
+    let nextPg = 1;
+    let nextRest = 1;
+    const ids = (path, rows) => {
+      if (path === 'pg') return (nextPg += rows) - rows;
+      return (nextRest += rows) - rows;
+    };
+    const rest = { url: rig.url, key: KEY, object: OBJECT };
+
+    // Warm-up, not measured: the type catalog, the first relation message, JIT of both paths.
+    await pgSteady({
+      url: pgUrl,
+      firstId: ids('pg', size.warmup),
+      rate: 200,
+      durationMs: (size.warmup / 200) * 1000,
+    });
+    await restSteady({
+      ...rest,
+      firstId: ids('rest', size.warmup),
+      rate: 200,
+      durationMs: (size.warmup / 200) * 1000,
+    });
+    await rig.drain(2 * size.warmup * size.subscribers);
+    await rig.collect();
+    await request(rig.server, { cmd: 'arrivals' });
+
+    const { rate, durationMs } = size.steady;
+    const steadyRows = Math.round((rate * durationMs) / 1000);
+    const steadyLabel = `steady ${rate} rows/s for ${durationMs / 1000} s`;
+    const specs = [
+      {
+        path: 'pg',
+        writes: `${steadyLabel}, 1-row transactions`,
+        steady: true,
+        rows: steadyRows,
+        write: () => pgSteady({ url: pgUrl, firstId: ids('pg', steadyRows), rate, durationMs }),
+      },
+      {
+        path: 'rest',
+        writes: `${steadyLabel}, POST each`,
+        steady: true,
+        rows: steadyRows,
+        write: () => restSteady({ ...rest, firstId: ids('rest', steadyRows), rate, durationMs }),
+      },
+      {
+        path: 'pg',
+        writes: `as fast as possible: ${size.batched.clients} connections × INSERT of ${size.batched.perTransaction} rows per transaction`,
+        rows: size.batched.rows,
+        write: () => pgBurst({ url: pgUrl, firstId: ids('pg', size.batched.rows), ...size.batched }),
+      },
+      {
+        path: 'pg',
+        writes: `as fast as possible: ${size.single.clients} connections × 1-row transactions`,
+        rows: size.single.rows,
+        write: () =>
+          pgBurst({
+            url: pgUrl,
+            firstId: ids('pg', size.single.rows),
+            rows: size.single.rows,
+            perTransaction: 1,
+            clients: size.single.clients,
+          }),
+      },
+      {
+        path: 'rest',
+        writes: `as fast as possible: ${size.rest.concurrency} concurrent POSTs`,
+        rows: size.rest.rows,
+        write: () => restBurst({ ...rest, firstId: ids('rest', size.rest.rows), ...size.rest }),
+      },
+    ];
+
+    const results = [];
+    for (const spec of specs) {
+      const r = await phase(rig, size, spec);
+      results.push(r);
+      log(
+        `${PATH[r.path]}, ${r.writes}: ${thousands(r.rows)} rows committed at ${round(r.rowsPerSecondCommitted)}/s, ` +
+          `delivered to all at ${round(r.rowsPerSecondDelivered)} rows/s (${round(r.deliveriesPerSecond)} deliveries/s); ` +
+          `p50 ${r.p50} p99 ${r.p99} max ${r.max} ms; server CPU ${round(r.serverCpuPercent)} %, ` +
+          `PostgreSQL ${round(r.postgresCpuPercent)} %, clients ${round(r.clientsCpuPercent)} %; ` +
+          `commit → server p50 ${r.arrivalP50} p99 ${r.arrivalP99} ms; lost ${r.lost}`,
+      );
+      await sleep(smoke ? 100 : 1000);
+    }
+    return report(size, results, smoke);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await rig.end();
+  }
+}
+
+/** The table, targets and notes of a run. */
+function report(size, results, smoke) {
+  const rows = results.map((r) => [
+    PATH[r.path],
+    r.writes,
+    thousands(r.rows),
+    round(r.rowsPerSecondCommitted),
+    round(r.rowsPerSecondDelivered),
+    round(r.deliveriesPerSecond),
+    round(r.p50),
+    round(r.p99),
+    round(r.max),
+    r.path === 'pg' ? `${round(r.arrivalP50)} / ${round(r.arrivalP99)}` : '—',
+    round(r.serverCpuPercent),
+    round(r.postgresCpuPercent),
+    r.lost,
+  ]);
+  const wrong = results.reduce((sum, r) => sum + r.lost + r.extra, 0);
+  const targets = [
+    {
+      name: 'deliveries lost or doubled, every phase',
+      target: '0',
+      actual: String(wrong),
+      met: wrong === 0,
+      note: wrong === 0 ? '' : 'see the notes',
+    },
+  ];
+  const [pgSteadyRun, restSteadyRun, batched, single, restRun] = results;
+  const µs = (ms) => `${round(ms * 1000)} µs`;
+  const times = (a, b) => `${round(a / b, 2)}×`;
+  const [load1, load5] = loadavg();
+  const notes = [
+    `${thousands(size.subscribers)} subscribers: WebSocket connections from ${size.clientProcesses} client processes, each ` +
+      `with two subscriptions and no filter, \`${CHANNELS.pg}\` and \`${CHANNELS.mem}\`; a phase writes to one of them. ` +
+      `One dev server process (\`createDevServer\`, flushIntervalMs 0) exposes the table ` +
+      `\`${TABLE}(id bigint primary key, status text, total numeric, placed_at timestamptz)\` to acme/production from a private ` +
+      `PostgreSQL 15 cluster (wal_level=logical, fsync=off, otherwise defaults) and keeps \`${OBJECT}\` in memory; both paths ` +
+      `write the same four values per row. Writers run in the benchmark's own process: \`pg\` connections (a batch is one ` +
+      '`INSERT … SELECT FROM unnest($1…$4)`, one transaction) or keep-alive HTTP connections posting one record each ' +
+      `(${smoke ? 'smoke sizes: the numbers mean nothing' : 'full sizes'}).`,
+    "Latency is commit to delivery: the receiving client's `Date.now()` − the event's `timestamp` (same machine, same clock, whole " +
+      "ms), which is the transaction's commit time in PostgreSQL for a row event and the moment the server committed the POST for a " +
+      'record event; p50/p99/max over every delivery of the phase. "commit → server" is the part before the dev server hands the ' +
+      "rows to its engine (PostgreSQL's commit, the walsender's decoding, the replication connection, parsing and value mapping, and " +
+      "any wait for the server's event loop); the REST path has no such part.",
+    'Rows/s committed: rows ÷ (last write answered − first write started). Rows/s delivered to all: rows ÷ (last delivery at the ' +
+      'last subscriber − first write started); deliveries/s counts every delivery the same way. The steady rows are bounded by the ' +
+      'rate and give latency without a backlog; the "as fast as possible" rows give throughput, and their latency is mostly the ' +
+      "backlog. CPU %: user + system time over the phase's wall time (100 % = one core); PostgreSQL's is the postmaster and its " +
+      "children (the writers' backends, the WAL writer, the walsender).",
+    `Throughput: ${size.batched.perTransaction}-row transactions reach every subscriber at ` +
+      `${times(batched.rowsPerSecondDelivered, restRun.rowsPerSecondDelivered)} the REST baseline's rows/s, one-row transactions at ` +
+      `${times(single.rowsPerSecondDelivered, restRun.rowsPerSecondDelivered)}. The server commits a transaction's rows to the engine ` +
+      'in one turn, so they go out in one batch frame per subscriber; each POST is its own request and commit, and the fan-out sends ' +
+      'it in a frame of its own unless other POSTs land in the same turn. Dev server CPU per row: ' +
+      `PostgreSQL ${µs(batched.serverCpuMsPerRow)} (${size.batched.perTransaction}-row transactions), ${µs(single.serverCpuMsPerRow)} ` +
+      `(1-row), REST ${µs(restRun.serverCpuMsPerRow)}; at the steady rate PostgreSQL ${µs(pgSteadyRun.serverCpuMsPerRow)}, REST ` +
+      `${µs(restSteadyRun.serverCpuMsPerRow)}. The walsender (WAL decoding, pgoutput) spent ${µs(batched.walsenderCpuMsPerRow)} per ` +
+      `row in ${size.batched.perTransaction}-row transactions and ${µs(single.walsenderCpuMsPerRow)} per one-row transaction. ` +
+      `Client processes' CPU: ${results.map((r) => `${round(r.clientsCpuPercent)} %`).join(', ')} (rows in table order).`,
+    `Latency at the steady rate: p50 ${pgSteadyRun.p50} ms (PostgreSQL) against ${restSteadyRun.p50} ms (REST), p99 ` +
+      `${pgSteadyRun.p99} against ${restSteadyRun.p99} ms; commit → server accounts for ${pgSteadyRun.arrivalP50} ms at the p50 ` +
+      `(${pgSteadyRun.arrivalP99} ms at the p99), after which both paths are the same fan-out. Bytes per delivery: row event ` +
+      `${round(batched.bytesPerDelivery)}, record event ${round(restRun.bytesPerDelivery)} (\`createdAt\` and \`updatedAt\` against ` +
+      `\`table\`, \`schema\`, \`xid\` and \`lsn\`). Machine load average at the end: ${round(load1, 1)} (1 min), ${round(load5, 1)} ` +
+      `(5 min), on ${cpus().length} cores, the benchmark's own processes included.`,
+  ];
+  for (const r of results) {
+    if (r.lost || r.extra || Object.keys(r.closed).length || r.unexpected.length) {
+      notes.push(
+        `${PATH[r.path]}, ${r.writes}: ${r.lost} lost, ${r.extra} extra; connections closed by code ${JSON.stringify(r.closed)}; ` +
+          `unexpected frames: ${JSON.stringify(r.unexpected)}`,
+      );
+    }
+  }
+  return {
+    title: `PostgreSQL rows to ${thousands(size.subscribers)} subscribers`,
+    table: {
+      columns: [
+        'path',
+        'writes',
+        'rows',
+        'rows/s committed',
+        'rows/s delivered to all',
+        'deliveries/s',
+        'p50 ms',
+        'p99 ms',
+        'max ms',
+        'commit → server p50 / p99 ms',
+        'server CPU %',
+        'PostgreSQL CPU %',
+        'lost',
+      ],
+      rows,
+    },
+    targets,
+    notes,
+  };
+}
