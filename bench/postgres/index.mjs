@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 import { request } from '../fanout/ipc.mjs';
-import { postgresCpu } from './postgres-cpu.mjs';
+import { machineCpuMs, postgresCpu } from './postgres-cpu.mjs';
 import { pgBurst, pgSteady, restBurst, restSteady } from './writers.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -30,16 +30,18 @@ const CHANNELS = { pg: `postgres:${TABLE}`, mem: `records:${OBJECT}` };
 const SIZES = {
   full: {
     subscribers: 1000,
-    clientProcesses: 2,
+    // One, as in the fan-out benchmark: on 2 cores, more subscriber processes than server processes
+    // would take the larger share of the CPU from the server they measure.
+    clientProcesses: 1,
     steady: { rate: 200, durationMs: 10_000 },
     batched: { rows: 20_000, perTransaction: 100, clients: 4 },
     single: { rows: 20_000, clients: 8 },
-    rest: { rows: 20_000, concurrency: Number(process.env.REST_C ?? 16) },
+    rest: { rows: 20_000, concurrency: 64 },
     warmup: 50,
   },
   smoke: {
     subscribers: 20,
-    clientProcesses: 2,
+    clientProcesses: 2, // so that merging their counts runs too
     steady: { rate: 50, durationMs: 1000 },
     batched: { rows: 300, perTransaction: 100, clients: 2 },
     single: { rows: 100, clients: 4 },
@@ -115,21 +117,42 @@ class Rig {
       if (Date.now() > deadline) throw new Error(`the replication stream is ${postgres}, not streaming`);
       await sleep(50);
     }
-    const each = Math.ceil(size.subscribers / size.clientProcesses);
-    let left = size.subscribers;
-    while (left > 0) {
-      const n = Math.min(each, left);
-      left -= n;
-      const client = this.spawn('client-child.mjs', ['--max-old-space-size=4096']);
-      this.clients.push({ child: client, n });
+    for (let i = 0; i < size.clientProcesses; i++) {
+      this.clients.push({ child: this.spawn('client-child.mjs', ['--max-old-space-size=4096']), n: 0 });
     }
+  }
+
+  /** Subscribers connected so far, over every client process. */
+  get subscribers() {
+    return this.clients.reduce((sum, c) => sum + c.n, 0);
+  }
+
+  /** Opens connections until there are `total`, spread evenly over the client processes; resolves with the ms it took. */
+  async connect(total) {
     const started = Date.now();
+    const add = this.clients.map(() => 0);
+    for (let next = this.subscribers, i = 0; next < total; next++, i++) {
+      const least = this.clients.reduce(
+        (best, c, j) => (c.n + add[j] < this.clients[best].n + add[best] ? j : best),
+        0,
+      );
+      add[least]++;
+    }
     await Promise.all(
-      this.clients.map(({ child, n }) =>
-        request(child, { cmd: 'connect', url: this.url, key: KEY, channels: CHANNELS, n, concurrency: 25 }),
-      ),
+      this.clients.map(async (client, j) => {
+        if (add[j] === 0) return;
+        await request(client.child, {
+          cmd: 'connect',
+          url: this.url,
+          key: KEY,
+          channels: CHANNELS,
+          n: add[j],
+          concurrency: 25,
+        });
+        client.n += add[j];
+      }),
     );
-    return { connectMs: Date.now() - started };
+    return Date.now() - started;
   }
 
   /** Deliveries so far over every client process, and the latest receive time. */
@@ -182,6 +205,8 @@ class Rig {
       clientsMs: clients.reduce((sum, c) => sum + (c.cpu.user + c.cpu.system) / 1000, 0),
       postgresMs: postgres.totalMs,
       walsenderMs: postgres.walsenderMs,
+      benchMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
+      machineMs: machineCpuMs(),
     };
   }
 
@@ -206,10 +231,11 @@ class Rig {
 }
 
 /** One phase: its writes, then every delivery, measured. */
-async function phase(rig, size, spec) {
+async function phase(rig, spec) {
+  const subscribers = rig.subscribers;
   const before = await rig.cpu();
   const written = await spec.write();
-  const expected = spec.rows * size.subscribers;
+  const expected = spec.rows * subscribers;
   const progress = await rig.drain(expected);
   const after = await rig.cpu();
   const got = await rig.collect();
@@ -219,6 +245,7 @@ async function phase(rig, size, spec) {
   const wallMs = after.now - before.now;
   return {
     ...spec,
+    subscribers,
     rowsPerSecondCommitted: spec.rows / ((written.lastWrite - written.firstWrite) / 1000),
     rowsPerSecondDelivered: spec.rows / (activeMs / 1000),
     deliveriesPerSecond: got.count / (activeMs / 1000),
@@ -229,6 +256,16 @@ async function phase(rig, size, spec) {
     arrivalP99: percentile(arrivals, arrived, 99),
     serverCpuPercent: ((after.serverMs - before.serverMs) / wallMs) * 100,
     clientsCpuPercent: ((after.clientsMs - before.clientsMs) / wallMs) * 100,
+    writersCpuPercent: ((after.benchMs - before.benchMs) / wallMs) * 100,
+    otherCpuPercent:
+      ((after.machineMs -
+        before.machineMs -
+        ['serverMs', 'clientsMs', 'postgresMs', 'benchMs'].reduce(
+          (sum, k) => sum + after[k] - before[k],
+          0,
+        )) /
+        wallMs) *
+      100,
     postgresCpuPercent: ((after.postgresMs - before.postgresMs) / wallMs) * 100,
     serverCpuMsPerRow: (after.serverMs - before.serverMs) / spec.rows,
     walsenderCpuMsPerRow: (after.walsenderMs - before.walsenderMs) / spec.rows,
@@ -250,10 +287,7 @@ export async function run({ smoke, log }) {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const { connectMs } = await rig.start(size);
-    log(
-      `PostgreSQL cluster on port ${rig.cluster.port}; ${size.subscribers} subscribers connected in ${connectMs} ms`,
-    );
+    await rig.start(size);
     const pgUrl = rig.cluster.url();
     let nextPg = 1;
     let nextRest = 1;
@@ -262,42 +296,24 @@ export async function run({ smoke, log }) {
       return (nextRest += rows) - rows;
     };
     const rest = { url: rig.url, key: KEY, object: OBJECT };
-
-    // Warm-up, not measured: the type catalog, the first relation message, JIT of both paths.
-    await pgSteady({
-      url: pgUrl,
-      firstId: ids('pg', size.warmup),
-      rate: 200,
-      durationMs: (size.warmup / 200) * 1000,
-    });
-    await restSteady({
-      ...rest,
-      firstId: ids('rest', size.warmup),
-      rate: 200,
-      durationMs: (size.warmup / 200) * 1000,
-    });
-    await rig.drain(2 * size.warmup * size.subscribers);
-    await rig.collect();
-    await request(rig.server, { cmd: 'arrivals' });
-
     const { rate, durationMs } = size.steady;
     const steadyRows = Math.round((rate * durationMs) / 1000);
     const steadyLabel = `steady ${rate} rows/s for ${durationMs / 1000} s`;
-    const specs = [
+    const steady = [
       {
         path: 'pg',
         writes: `${steadyLabel}, 1-row transactions`,
-        steady: true,
         rows: steadyRows,
         write: () => pgSteady({ url: pgUrl, firstId: ids('pg', steadyRows), rate, durationMs }),
       },
       {
         path: 'rest',
         writes: `${steadyLabel}, POST each`,
-        steady: true,
         rows: steadyRows,
         write: () => restSteady({ ...rest, firstId: ids('rest', steadyRows), rate, durationMs }),
       },
+    ];
+    const fast = [
       {
         path: 'pg',
         writes: `as fast as possible: ${size.batched.clients} connections × INSERT of ${size.batched.perTransaction} rows per transaction`,
@@ -326,18 +342,46 @@ export async function run({ smoke, log }) {
     ];
 
     const results = [];
-    for (const spec of specs) {
-      const r = await phase(rig, size, spec);
-      results.push(r);
-      log(
-        `${PATH[r.path]}, ${r.writes}: ${thousands(r.rows)} rows committed at ${round(r.rowsPerSecondCommitted)}/s, ` +
-          `delivered to all at ${round(r.rowsPerSecondDelivered)} rows/s (${round(r.deliveriesPerSecond)} deliveries/s); ` +
-          `p50 ${r.p50} p99 ${r.p99} max ${r.max} ms; server CPU ${round(r.serverCpuPercent)} %, ` +
-          `PostgreSQL ${round(r.postgresCpuPercent)} %, clients ${round(r.clientsCpuPercent)} %; ` +
-          `commit → server p50 ${r.arrivalP50} p99 ${r.arrivalP99} ms; lost ${r.lost}`,
-      );
-      await sleep(smoke ? 100 : 1000);
-    }
+    const measure = async (specs) => {
+      for (const spec of specs) {
+        const r = await phase(rig, spec);
+        results.push(r);
+        log(
+          `${r.subscribers} subscriber${r.subscribers === 1 ? '' : 's'}, ${PATH[r.path]}, ${r.writes}: ${thousands(r.rows)} rows committed at ` +
+            `${round(r.rowsPerSecondCommitted)}/s, delivered to all at ${round(r.rowsPerSecondDelivered)} rows/s ` +
+            `(${round(r.deliveriesPerSecond)} deliveries/s); p50 ${r.p50} p99 ${r.p99} max ${r.max} ms; ` +
+            `server CPU ${round(r.serverCpuPercent)} %, PostgreSQL ${round(r.postgresCpuPercent)} %, ` +
+            `clients ${round(r.clientsCpuPercent)} %, writers ${round(r.writersCpuPercent)} %, ` +
+            `others ${round(r.otherCpuPercent)} %; commit → server p50 ${r.arrivalP50} p99 ${r.arrivalP99} ms; lost ${r.lost}`,
+        );
+        await sleep(smoke ? 100 : 1000);
+      }
+    };
+
+    // The path alone: one subscriber, so that fan-out costs next to nothing.
+    await rig.connect(1);
+    // Warm-up, not measured: the type catalog, the first relation message, JIT of both paths.
+    await pgSteady({
+      url: pgUrl,
+      firstId: ids('pg', size.warmup),
+      rate: 200,
+      durationMs: (size.warmup / 200) * 1000,
+    });
+    await restSteady({
+      ...rest,
+      firstId: ids('rest', size.warmup),
+      rate: 200,
+      durationMs: (size.warmup / 200) * 1000,
+    });
+    await rig.drain(2 * size.warmup);
+    await rig.collect();
+    await request(rig.server, { cmd: 'arrivals' });
+    await measure(fast);
+
+    const connectMs = await rig.connect(size.subscribers);
+    log(`${size.subscribers} subscribers connected (${connectMs} ms)`);
+    await sleep(smoke ? 100 : 1000);
+    await measure([...steady, ...fast]);
     return report(size, results, smoke);
   } finally {
     process.off('SIGINT', onSignal);
@@ -349,6 +393,7 @@ export async function run({ smoke, log }) {
 /** The table, targets and notes of a run. */
 function report(size, results, smoke) {
   const rows = results.map((r) => [
+    thousands(r.subscribers),
     PATH[r.path],
     r.writes,
     thousands(r.rows),
@@ -373,17 +418,21 @@ function report(size, results, smoke) {
       note: wrong === 0 ? '' : 'see the notes',
     },
   ];
-  const [pgSteadyRun, restSteadyRun, batched, single, restRun] = results;
+  const [aloneBatched, aloneSingle, aloneRest, pgSteadyRun, restSteadyRun, batched, single, restRun] =
+    results;
+  const n = thousands(size.subscribers);
+  const per = size.batched.perTransaction;
   const µs = (ms) => `${round(ms * 1000)} µs`;
   const times = (a, b) => `${round(a / b, 2)}×`;
   const [load1, load5] = loadavg();
   const notes = [
-    `${thousands(size.subscribers)} subscribers: WebSocket connections from ${size.clientProcesses} client processes, each ` +
-      `with two subscriptions and no filter, \`${CHANNELS.pg}\` and \`${CHANNELS.mem}\`; a phase writes to one of them. ` +
-      `One dev server process (\`createDevServer\`, flushIntervalMs 0) exposes the table ` +
+    `Subscribers: WebSocket connections from ${size.clientProcesses === 1 ? 'one client process' : `${size.clientProcesses} client processes`}, ` +
+      `each with two subscriptions and no filter, \`${CHANNELS.pg}\` and \`${CHANNELS.mem}\`; a phase writes to one of them. ` +
+      'The first rows have one subscriber, so that they show the path itself with next to no fan-out; then ' +
+      `${n}. One dev server process (\`createDevServer\`, flushIntervalMs 0) exposes the table ` +
       `\`${TABLE}(id bigint primary key, status text, total numeric, placed_at timestamptz)\` to acme/production from a private ` +
       `PostgreSQL 15 cluster (wal_level=logical, fsync=off, otherwise defaults) and keeps \`${OBJECT}\` in memory; both paths ` +
-      `write the same four values per row. Writers run in the benchmark's own process: \`pg\` connections (a batch is one ` +
+      "write the same four values per row. The writers run in the benchmark's own process: `pg` connections (a batch is one " +
       '`INSERT … SELECT FROM unnest($1…$4)`, one transaction) or keep-alive HTTP connections posting one record each ' +
       `(${smoke ? 'smoke sizes: the numbers mean nothing' : 'full sizes'}).`,
     "Latency is commit to delivery: the receiving client's `Date.now()` − the event's `timestamp` (same machine, same clock, whole " +
@@ -396,35 +445,42 @@ function report(size, results, smoke) {
       'rate and give latency without a backlog; the "as fast as possible" rows give throughput, and their latency is mostly the ' +
       "backlog. CPU %: user + system time over the phase's wall time (100 % = one core); PostgreSQL's is the postmaster and its " +
       "children (the writers' backends, the WAL writer, the walsender).",
-    `Throughput: ${size.batched.perTransaction}-row transactions reach every subscriber at ` +
-      `${times(batched.rowsPerSecondDelivered, restRun.rowsPerSecondDelivered)} the REST baseline's rows/s, one-row transactions at ` +
-      `${times(single.rowsPerSecondDelivered, restRun.rowsPerSecondDelivered)}. The server commits a transaction's rows to the engine ` +
-      'in one turn, so they go out in one batch frame per subscriber; each POST is its own request and commit, and the fan-out sends ' +
-      'it in a frame of its own unless other POSTs land in the same turn. Dev server CPU per row: ' +
-      `PostgreSQL ${µs(batched.serverCpuMsPerRow)} (${size.batched.perTransaction}-row transactions), ${µs(single.serverCpuMsPerRow)} ` +
-      `(1-row), REST ${µs(restRun.serverCpuMsPerRow)}; at the steady rate PostgreSQL ${µs(pgSteadyRun.serverCpuMsPerRow)}, REST ` +
-      `${µs(restSteadyRun.serverCpuMsPerRow)}. The walsender (WAL decoding, pgoutput) spent ${µs(batched.walsenderCpuMsPerRow)} per ` +
-      `row in ${size.batched.perTransaction}-row transactions and ${µs(single.walsenderCpuMsPerRow)} per one-row transaction. ` +
-      `Client processes' CPU: ${results.map((r) => `${round(r.clientsCpuPercent)} %`).join(', ')} (rows in table order).`,
-    `Latency at the steady rate: p50 ${pgSteadyRun.p50} ms (PostgreSQL) against ${restSteadyRun.p50} ms (REST), p99 ` +
-      `${pgSteadyRun.p99} against ${restSteadyRun.p99} ms; commit → server accounts for ${pgSteadyRun.arrivalP50} ms at the p50 ` +
-      `(${pgSteadyRun.arrivalP99} ms at the p99), after which both paths are the same fan-out. Bytes per delivery: row event ` +
-      `${round(batched.bytesPerDelivery)}, record event ${round(restRun.bytesPerDelivery)} (\`createdAt\` and \`updatedAt\` against ` +
-      `\`table\`, \`schema\`, \`xid\` and \`lsn\`). Machine load average at the end: ${round(load1, 1)} (1 min), ${round(load5, 1)} ` +
-      `(5 min), on ${cpus().length} cores, the benchmark's own processes included.`,
+    `The path itself (1 subscriber): ${per}-row transactions reach the subscriber at ` +
+      `${times(aloneBatched.rowsPerSecondDelivered, aloneRest.rowsPerSecondDelivered)} the rows/s of REST creates, one-row ` +
+      `transactions at ${times(aloneSingle.rowsPerSecondDelivered, aloneRest.rowsPerSecondDelivered)}. Dev server CPU per row: ` +
+      `${µs(aloneBatched.serverCpuMsPerRow)} (${per}-row transactions), ${µs(aloneSingle.serverCpuMsPerRow)} (one-row), ` +
+      `${µs(aloneRest.serverCpuMsPerRow)} (REST: HTTP and JSON parsing included); the walsender (WAL decoding, pgoutput) ` +
+      `${µs(aloneBatched.walsenderCpuMsPerRow)} and ${µs(aloneSingle.walsenderCpuMsPerRow)}.`,
+    `At ${n} subscribers: ${per}-row transactions reach every subscriber at ` +
+      `${times(batched.rowsPerSecondDelivered, restRun.rowsPerSecondDelivered)} the REST baseline's rows/s, one-row transactions ` +
+      `at ${times(single.rowsPerSecondDelivered, restRun.rowsPerSecondDelivered)}; dev server CPU per row ` +
+      `${µs(batched.serverCpuMsPerRow)}, ${µs(single.serverCpuMsPerRow)} and ${µs(restRun.serverCpuMsPerRow)}. Here the fan-out ` +
+      "is the cost: the server commits a transaction's rows in one turn, so they go out in one batch frame per subscriber, and " +
+      'rows committed (or POSTs answered) in the same turn share it.',
+    "Other CPU %, rows in table order — the subscribers' process: " +
+      `${results.map((r) => round(r.clientsCpuPercent)).join(', ')}; writers (the benchmark's process): ` +
+      `${results.map((r) => round(r.writersCpuPercent)).join(', ')}; every other process on the machine (none of this benchmark's): ` +
+      `${results.map((r) => round(r.otherCpuPercent)).join(', ')}.`,
+    `Latency at the steady rate, ${n} subscribers: p50 ${pgSteadyRun.p50} ms (PostgreSQL) against ${restSteadyRun.p50} ms ` +
+      `(REST), p99 ${pgSteadyRun.p99} against ${restSteadyRun.p99} ms; commit → server is ${pgSteadyRun.arrivalP50} ms at the ` +
+      `p50 (${pgSteadyRun.arrivalP99} ms at the p99), after which both paths are the same fan-out. Bytes per delivery: row ` +
+      `event ${round(batched.bytesPerDelivery)}, record event ${round(restRun.bytesPerDelivery)} (\`table\`, \`schema\`, ` +
+      '`xid` and `lsn` against `createdAt` and `updatedAt`). Machine load average at the end: ' +
+      `${round(load1, 1)} (1 min), ${round(load5, 1)} (5 min) on ${cpus().length} cores, the benchmark's own processes included.`,
   ];
   for (const r of results) {
     if (r.lost || r.extra || Object.keys(r.closed).length || r.unexpected.length) {
       notes.push(
-        `${PATH[r.path]}, ${r.writes}: ${r.lost} lost, ${r.extra} extra; connections closed by code ${JSON.stringify(r.closed)}; ` +
-          `unexpected frames: ${JSON.stringify(r.unexpected)}`,
+        `${r.subscribers} subscribers, ${PATH[r.path]}, ${r.writes}: ${r.lost} lost, ${r.extra} extra; connections closed ` +
+          `by code ${JSON.stringify(r.closed)}; unexpected frames: ${JSON.stringify(r.unexpected)}`,
       );
     }
   }
   return {
-    title: `PostgreSQL rows to ${thousands(size.subscribers)} subscribers`,
+    title: 'PostgreSQL rows to subscribers',
     table: {
       columns: [
+        'subscribers',
         'path',
         'writes',
         'rows',

@@ -2,7 +2,8 @@
  * CPU time of a PostgreSQL cluster's processes (Linux /proc): the postmaster and its children —
  * the writers' backends, the WAL writer, and the walsender that decodes the WAL for the dev
  * server's slot (pgoutput), which is also reported on its own. A backend that has exited counts
- * too: the postmaster reaps it, and its time goes into the postmaster's children's time.
+ * too: the postmaster reaps it, and its time goes into the postmaster's children's time. And the
+ * whole machine's, to tell how much of it went to other work.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,4 +39,16 @@ export function postgresCpu(dataDir) {
     }
   }
   return { totalMs, walsenderMs };
+}
+
+/** CPU time every process of the machine has used so far, in ms (all cores; NaN where /proc cannot say). */
+export function machineCpuMs() {
+  try {
+    // The first line of /proc/stat: cpu user nice system idle iowait irq softirq steal …, in ticks.
+    const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+    const busy = ticks.slice(0, 8).reduce((sum, t, i) => (i === 3 || i === 4 ? sum : sum + t), 0);
+    return busy * TICK_MS;
+  } catch {
+    return NaN;
+  }
 }
