@@ -72,6 +72,7 @@ function percentile(histogram, total, p) {
   return NaN;
 }
 
+/** Sparse histograms added up, ascending by ms. */
 function merge(histograms) {
   const counts = new Map();
   for (const histogram of histograms) {
@@ -131,7 +132,7 @@ class Rig {
   async connect(total) {
     const started = Date.now();
     const add = this.clients.map(() => 0);
-    for (let next = this.subscribers, i = 0; next < total; next++, i++) {
+    for (let next = this.subscribers; next < total; next++) {
       const least = this.clients.reduce(
         (best, c, j) => (c.n + add[j] < this.clients[best].n + add[best] ? j : best),
         0,
@@ -243,6 +244,8 @@ async function phase(rig, spec) {
   const arrived = arrivals.reduce((sum, [, n]) => sum + n, 0);
   const activeMs = progress.lastRecv - written.firstWrite;
   const wallMs = after.now - before.now;
+  const used = (key) => after[key] - before[key];
+  const ours = used('serverMs') + used('clientsMs') + used('postgresMs') + used('benchMs');
   return {
     ...spec,
     subscribers,
@@ -254,22 +257,16 @@ async function phase(rig, spec) {
     max: got.histogram.at(-1)?.[0] ?? NaN,
     arrivalP50: percentile(arrivals, arrived, 50),
     arrivalP99: percentile(arrivals, arrived, 99),
-    serverCpuPercent: ((after.serverMs - before.serverMs) / wallMs) * 100,
-    clientsCpuPercent: ((after.clientsMs - before.clientsMs) / wallMs) * 100,
-    writersCpuPercent: ((after.benchMs - before.benchMs) / wallMs) * 100,
-    otherCpuPercent:
-      ((after.machineMs -
-        before.machineMs -
-        ['serverMs', 'clientsMs', 'postgresMs', 'benchMs'].reduce(
-          (sum, k) => sum + after[k] - before[k],
-          0,
-        )) /
-        wallMs) *
-      100,
-    postgresCpuPercent: ((after.postgresMs - before.postgresMs) / wallMs) * 100,
-    serverCpuMsPerRow: (after.serverMs - before.serverMs) / spec.rows,
-    walsenderCpuMsPerRow: (after.walsenderMs - before.walsenderMs) / spec.rows,
+    serverCpuPercent: (used('serverMs') / wallMs) * 100,
+    clientsCpuPercent: (used('clientsMs') / wallMs) * 100,
+    writersCpuPercent: (used('benchMs') / wallMs) * 100,
+    // What the machine spent beyond this benchmark's processes (never below 0: /proc counts in 10 ms ticks).
+    otherCpuPercent: Math.max(0, ((used('machineMs') - ours) / wallMs) * 100),
+    postgresCpuPercent: (used('postgresMs') / wallMs) * 100,
+    serverCpuMsPerRow: used('serverMs') / spec.rows,
+    walsenderCpuMsPerRow: used('walsenderMs') / spec.rows,
     bytesPerDelivery: got.bytes / Math.max(1, got.count),
+    eventsPerFrame: got.count / Math.max(1, got.frames),
     lost: Math.max(0, expected - got.count),
     extra: Math.max(0, got.count - expected),
     closed: got.closed,
@@ -376,7 +373,7 @@ export async function run({ smoke, log }) {
     await rig.drain(2 * size.warmup);
     await rig.collect();
     await request(rig.server, { cmd: 'arrivals' });
-    await measure(fast);
+    await measure([...steady, ...fast]);
 
     const connectMs = await rig.connect(size.subscribers);
     log(`${size.subscribers} subscribers connected (${connectMs} ms)`);
@@ -418,18 +415,27 @@ function report(size, results, smoke) {
       note: wrong === 0 ? '' : 'see the notes',
     },
   ];
-  const [aloneBatched, aloneSingle, aloneRest, pgSteadyRun, restSteadyRun, batched, single, restRun] =
-    results;
+  // Five phases with one subscriber, then the same five with all of them.
+  const phases = (from) => {
+    const [pgSteady, restSteady, batched, single, rest] = results.slice(from, from + 5);
+    return { pgSteady, restSteady, batched, single, rest };
+  };
+  const alone = phases(0);
+  const all = phases(5);
   const n = thousands(size.subscribers);
   const per = size.batched.perTransaction;
   const µs = (ms) => `${round(ms * 1000)} µs`;
   const times = (a, b) => `${round(a / b, 2)}×`;
+  const inOrder = (key) => results.map((r) => round(r[key])).join(', ');
   const [load1, load5] = loadavg();
+  const receiverBound = [all.batched, all.single, all.rest].every(
+    (r) => r.clientsCpuPercent > r.serverCpuPercent,
+  );
   const notes = [
     `Subscribers: WebSocket connections from ${size.clientProcesses === 1 ? 'one client process' : `${size.clientProcesses} client processes`}, ` +
       `each with two subscriptions and no filter, \`${CHANNELS.pg}\` and \`${CHANNELS.mem}\`; a phase writes to one of them. ` +
-      'The first rows have one subscriber, so that they show the path itself with next to no fan-out; then ' +
-      `${n}. One dev server process (\`createDevServer\`, flushIntervalMs 0) exposes the table ` +
+      `Every phase runs first with one subscriber, which shows the path itself with next to no fan-out, then with ${n}. One dev ` +
+      `server process (\`createDevServer\`, flushIntervalMs 0) exposes the table ` +
       `\`${TABLE}(id bigint primary key, status text, total numeric, placed_at timestamptz)\` to acme/production from a private ` +
       `PostgreSQL 15 cluster (wal_level=logical, fsync=off, otherwise defaults) and keeps \`${OBJECT}\` in memory; both paths ` +
       "write the same four values per row. The writers run in the benchmark's own process: `pg` connections (a batch is one " +
@@ -446,27 +452,36 @@ function report(size, results, smoke) {
       "backlog. CPU %: user + system time over the phase's wall time (100 % = one core); PostgreSQL's is the postmaster and its " +
       "children (the writers' backends, the WAL writer, the walsender).",
     `The path itself (1 subscriber): ${per}-row transactions reach the subscriber at ` +
-      `${times(aloneBatched.rowsPerSecondDelivered, aloneRest.rowsPerSecondDelivered)} the rows/s of REST creates, one-row ` +
-      `transactions at ${times(aloneSingle.rowsPerSecondDelivered, aloneRest.rowsPerSecondDelivered)}. Dev server CPU per row: ` +
-      `${µs(aloneBatched.serverCpuMsPerRow)} (${per}-row transactions), ${µs(aloneSingle.serverCpuMsPerRow)} (one-row), ` +
-      `${µs(aloneRest.serverCpuMsPerRow)} (REST: HTTP and JSON parsing included); the walsender (WAL decoding, pgoutput) ` +
-      `${µs(aloneBatched.walsenderCpuMsPerRow)} and ${µs(aloneSingle.walsenderCpuMsPerRow)}.`,
+      `${times(alone.batched.rowsPerSecondDelivered, alone.rest.rowsPerSecondDelivered)} the rows/s of REST creates, one-row ` +
+      `transactions at ${times(alone.single.rowsPerSecondDelivered, alone.rest.rowsPerSecondDelivered)}. Dev server CPU per row: ` +
+      `${µs(alone.batched.serverCpuMsPerRow)} (${per}-row transactions: replication message parsing, value mapping, commit), ` +
+      `${µs(alone.single.serverCpuMsPerRow)} (one-row), ${µs(alone.rest.serverCpuMsPerRow)} (REST: HTTP and JSON parsing, ` +
+      `commit); the walsender (WAL decoding, pgoutput) ${µs(alone.batched.walsenderCpuMsPerRow)} and ` +
+      `${µs(alone.single.walsenderCpuMsPerRow)} per row. At the steady rate, commit to delivery is p50 ${alone.pgSteady.p50} / ` +
+      `p99 ${alone.pgSteady.p99} ms against ${alone.restSteady.p50} / ${alone.restSteady.p99} ms, of which commit → server ` +
+      `${alone.pgSteady.arrivalP50} / ${alone.pgSteady.arrivalP99} ms: what a row costs in time before the server has it.`,
     `At ${n} subscribers: ${per}-row transactions reach every subscriber at ` +
-      `${times(batched.rowsPerSecondDelivered, restRun.rowsPerSecondDelivered)} the REST baseline's rows/s, one-row transactions ` +
-      `at ${times(single.rowsPerSecondDelivered, restRun.rowsPerSecondDelivered)}; dev server CPU per row ` +
-      `${µs(batched.serverCpuMsPerRow)}, ${µs(single.serverCpuMsPerRow)} and ${µs(restRun.serverCpuMsPerRow)}. Here the fan-out ` +
-      "is the cost: the server commits a transaction's rows in one turn, so they go out in one batch frame per subscriber, and " +
-      'rows committed (or POSTs answered) in the same turn share it.',
-    "Other CPU %, rows in table order — the subscribers' process: " +
-      `${results.map((r) => round(r.clientsCpuPercent)).join(', ')}; writers (the benchmark's process): ` +
-      `${results.map((r) => round(r.writersCpuPercent)).join(', ')}; every other process on the machine (none of this benchmark's): ` +
-      `${results.map((r) => round(r.otherCpuPercent)).join(', ')}.`,
-    `Latency at the steady rate, ${n} subscribers: p50 ${pgSteadyRun.p50} ms (PostgreSQL) against ${restSteadyRun.p50} ms ` +
-      `(REST), p99 ${pgSteadyRun.p99} against ${restSteadyRun.p99} ms; commit → server is ${pgSteadyRun.arrivalP50} ms at the ` +
-      `p50 (${pgSteadyRun.arrivalP99} ms at the p99), after which both paths are the same fan-out. Bytes per delivery: row ` +
-      `event ${round(batched.bytesPerDelivery)}, record event ${round(restRun.bytesPerDelivery)} (\`table\`, \`schema\`, ` +
-      '`xid` and `lsn` against `createdAt` and `updatedAt`). Machine load average at the end: ' +
-      `${round(load1, 1)} (1 min), ${round(load5, 1)} (5 min) on ${cpus().length} cores, the benchmark's own processes included.`,
+      `${times(all.batched.rowsPerSecondDelivered, all.rest.rowsPerSecondDelivered)} the REST baseline's rows/s, one-row ` +
+      `transactions at ${times(all.single.rowsPerSecondDelivered, all.rest.rowsPerSecondDelivered)}. Here the fan-out is the cost ` +
+      `for both paths — dev server CPU per row ${µs(all.batched.serverCpuMsPerRow)}, ${µs(all.single.serverCpuMsPerRow)} and ` +
+      `${µs(all.rest.serverCpuMsPerRow)} — and in the "as fast as possible" rows the subscribers' process used ` +
+      `${round(all.batched.clientsCpuPercent)}, ${round(all.single.clientsCpuPercent)} and ${round(all.rest.clientsCpuPercent)} % ` +
+      `CPU against the server's ${round(all.batched.serverCpuPercent)}, ${round(all.single.serverCpuPercent)} and ` +
+      `${round(all.rest.serverCpuPercent)} %${receiverBound ? ': on this machine those rows/s measure the receiving side as much as either path' : ''}. ` +
+      "The server commits a transaction's rows in one turn, so they go out in one batch frame per subscriber, and rows committed " +
+      '(or POSTs answered) in the same turn share it: events per frame ' +
+      `${round(all.batched.eventsPerFrame)}, ${round(all.single.eventsPerFrame)} and ${round(all.rest.eventsPerFrame)} ` +
+      `(at the steady rate ${round(all.pgSteady.eventsPerFrame, 1)} and ${round(all.restSteady.eventsPerFrame, 1)}).`,
+    `Latency at the steady rate, ${n} subscribers: p50 ${all.pgSteady.p50} ms (PostgreSQL) against ${all.restSteady.p50} ms ` +
+      `(REST), p99 ${all.pgSteady.p99} against ${all.restSteady.p99} ms; commit → server is ${all.pgSteady.arrivalP50} ms at ` +
+      `the p50 (${all.pgSteady.arrivalP99} ms at the p99): the path's own ${alone.pgSteady.arrivalP50} ms (1 subscriber) plus the ` +
+      `wait for an event loop busy with the fan-out (server CPU ${round(all.pgSteady.serverCpuPercent)} %); after it both paths ` +
+      `are the same fan-out. Bytes per delivery: row event ${round(all.batched.bytesPerDelivery)}, record event ` +
+      `${round(all.rest.bytesPerDelivery)} (\`table\`, \`schema\`, \`xid\` and \`lsn\` against \`createdAt\` and \`updatedAt\`).`,
+    `Other CPU %, rows in table order — the subscribers' process: ${inOrder('clientsCpuPercent')}; the writers (the ` +
+      `benchmark's process): ${inOrder('writersCpuPercent')}; every other process on the machine (none of this benchmark's): ` +
+      `${inOrder('otherCpuPercent')}. Load average at the end: ${round(load1, 1)} (1 min), ${round(load5, 1)} (5 min), on ` +
+      `${cpus().length} cores.`,
   ];
   for (const r of results) {
     if (r.lost || r.extra || Object.keys(r.closed).length || r.unexpected.length) {
