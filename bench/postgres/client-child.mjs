@@ -1,13 +1,15 @@
 /**
  * The subscriber side of the PostgreSQL benchmark, in its own process: opens N `ws` connections,
  * each with two subscriptions and no filter — `pg` on `postgres:<table>` and `mem` on
- * `records:<object>` — and measures each delivery's commit-to-delivery latency: receive time
- * (Date.now()) − the event's `timestamp`, the commit time (PostgreSQL's for a row event, the
- * server's for a record event; both whole ms, the same machine's clock).
+ * `records:<object>` — and measures each delivery's latency twice: receive time (Date.now()) −
+ * the event's `timestamp`, the commit time (PostgreSQL's for a row event, the server's for a
+ * record event), and receive time − the row's `placed_at`, which the writer set just before it
+ * sent the row (the same for both paths). All whole ms of the same machine's clock.
  *
  * Batch frames are scanned rather than parsed, so that this process stays cheaper than the server
- * it measures: every `"timestamp":"` in a batch begins an event's commit time (no column or field
- * of the benchmark is named `timestamp`). Latencies go into a histogram of whole ms.
+ * it measures: every `"timestamp":"` in a batch begins an event's commit time and every
+ * `"placed_at":"` its row's send time (no other member has these names). Latencies go into
+ * histograms of whole ms.
  * Commands (../fanout/ipc.mjs): `connect`, `progress`, `collect`, `close`.
  */
 import WebSocket from 'ws';
@@ -16,13 +18,16 @@ import { serve } from '../fanout/ipc.mjs';
 const BATCH = Buffer.from('{"type":"batch"');
 const PING = Buffer.from('{"type":"ping"');
 const TIMESTAMP = Buffer.from('"timestamp":"');
+const PLACED_AT = Buffer.from('"placed_at":"');
 /** Latencies of up to 10 minutes, one bucket per ms; longer ones land in the last. */
 const BUCKETS = 600_000;
 const ZERO = 48;
+const DOT = 46;
 
 /** @type {WebSocket[]} */
 const sockets = [];
 let histogram = new Uint32Array(BUCKETS);
+let sentHistogram = new Uint32Array(BUCKETS);
 let count = 0;
 let bytes = 0;
 let frames = 0;
@@ -40,7 +45,7 @@ const digits = (data, at, n) => {
   return value;
 };
 
-/** `YYYY-MM-DDTHH:MM:SS.mmmZ` at `at` as ms since the epoch. */
+/** `YYYY-MM-DDTHH:MM:SS[.fff…]Z` at `at` as ms since the epoch. */
 function parseTimestamp(data, at) {
   const day = data.toString('latin1', at, at + 10);
   if (day !== dayText) {
@@ -52,8 +57,18 @@ function parseTimestamp(data, at) {
     digits(data, at + 11, 2) * 3_600_000 +
     digits(data, at + 14, 2) * 60_000 +
     digits(data, at + 17, 2) * 1000 +
-    digits(data, at + 20, 3)
+    (data[at + 19] === DOT ? digits(data, at + 20, 3) : 0)
   );
+}
+
+/** Adds the latency of every `key` time in a frame to `into`; returns how many there were. */
+function scan(data, key, now, into) {
+  let n = 0;
+  for (let at = data.indexOf(key); at !== -1; at = data.indexOf(key, at + key.length)) {
+    into[Math.max(0, Math.min(BUCKETS - 1, now - parseTimestamp(data, at + key.length)))]++;
+    n++;
+  }
+  return n;
 }
 
 /** Counts the deliveries of one server frame. */
@@ -62,11 +77,8 @@ function onFrame(ws, data) {
   bytes += data.length;
   if (data.subarray(0, BATCH.length).equals(BATCH)) {
     frames++;
-    for (let at = data.indexOf(TIMESTAMP); at !== -1; at = data.indexOf(TIMESTAMP, at + TIMESTAMP.length)) {
-      const latency = now - parseTimestamp(data, at + TIMESTAMP.length);
-      histogram[Math.max(0, Math.min(BUCKETS - 1, latency))]++;
-      count++;
-    }
+    count += scan(data, TIMESTAMP, now, histogram);
+    scan(data, PLACED_AT, now, sentHistogram);
     lastRecv = now;
   } else if (data.subarray(0, PING.length).equals(PING)) {
     const { t } = JSON.parse(data.toString());
@@ -128,20 +140,25 @@ serve({
   progress() {
     return { count, lastRecv, closed: Object.fromEntries(closes), cpu: process.cpuUsage() };
   },
-  /** The latency histogram (sparse: [ms, deliveries] pairs), deliveries and bytes since the last collect; starts over. */
+  /** The latency histograms (sparse: [ms, deliveries] pairs), deliveries and bytes since the last collect; starts over. */
   collect() {
-    const sparse = [];
-    for (let ms = 0; ms < BUCKETS; ms++) if (histogram[ms]) sparse.push([ms, histogram[ms]]);
+    const sparse = (buckets) => {
+      const pairs = [];
+      for (let ms = 0; ms < BUCKETS; ms++) if (buckets[ms]) pairs.push([ms, buckets[ms]]);
+      return pairs;
+    };
     const result = {
       count,
       bytes,
       frames,
       lastRecv,
-      histogram: sparse,
+      histogram: sparse(histogram),
+      sentHistogram: sparse(sentHistogram),
       closed: Object.fromEntries(closes),
       unexpected: unexpected.splice(0),
     };
     histogram = new Uint32Array(BUCKETS);
+    sentHistogram = new Uint32Array(BUCKETS);
     count = 0;
     bytes = 0;
     frames = 0;

@@ -61,8 +61,9 @@ const PATH = {
 const round = (x, digits = 0) => (Number.isFinite(x) ? Number(x.toFixed(digits)) : 'n/a');
 const thousands = (n) => n.toLocaleString('en-US').replaceAll(',', ' ');
 
-/** The `p`th percentile of merged sparse histograms ([ms, count] pairs, ascending). */
-function percentile(histogram, total, p) {
+/** The `p`th percentile of a sparse histogram ([ms, count] pairs, ascending). */
+function percentile(histogram, p) {
+  const total = histogram.reduce((sum, [, n]) => sum + n, 0);
   const rank = Math.max(1, Math.ceil((p / 100) * total));
   let seen = 0;
   for (const [ms, n] of histogram) {
@@ -190,6 +191,7 @@ class Rig {
       bytes: all.reduce((sum, c) => sum + c.bytes, 0),
       frames: all.reduce((sum, c) => sum + c.frames, 0),
       histogram: merge(all.map((c) => c.histogram)),
+      sentHistogram: merge(all.map((c) => c.sentHistogram)),
       closed,
       unexpected: all.flatMap((c) => c.unexpected),
     };
@@ -241,7 +243,6 @@ async function phase(rig, spec) {
   const after = await rig.cpu();
   const got = await rig.collect();
   const arrivals = await request(rig.server, { cmd: 'arrivals' });
-  const arrived = arrivals.reduce((sum, [, n]) => sum + n, 0);
   const activeMs = progress.lastRecv - written.firstWrite;
   const wallMs = after.now - before.now;
   const used = (key) => after[key] - before[key];
@@ -252,11 +253,13 @@ async function phase(rig, spec) {
     rowsPerSecondCommitted: spec.rows / ((written.lastWrite - written.firstWrite) / 1000),
     rowsPerSecondDelivered: spec.rows / (activeMs / 1000),
     deliveriesPerSecond: got.count / (activeMs / 1000),
-    p50: percentile(got.histogram, got.count, 50),
-    p99: percentile(got.histogram, got.count, 99),
+    p50: percentile(got.histogram, 50),
+    p99: percentile(got.histogram, 99),
     max: got.histogram.at(-1)?.[0] ?? NaN,
-    arrivalP50: percentile(arrivals, arrived, 50),
-    arrivalP99: percentile(arrivals, arrived, 99),
+    sentP50: percentile(got.sentHistogram, 50),
+    sentP99: percentile(got.sentHistogram, 99),
+    arrivalP50: percentile(arrivals, 50),
+    arrivalP99: percentile(arrivals, 99),
     serverCpuPercent: (used('serverMs') / wallMs) * 100,
     clientsCpuPercent: (used('clientsMs') / wallMs) * 100,
     writersCpuPercent: (used('benchMs') / wallMs) * 100,
@@ -344,12 +347,13 @@ export async function run({ smoke, log }) {
         const r = await phase(rig, spec);
         results.push(r);
         log(
-          `${r.subscribers} subscriber${r.subscribers === 1 ? '' : 's'}, ${PATH[r.path]}, ${r.writes}: ${thousands(r.rows)} rows committed at ` +
-            `${round(r.rowsPerSecondCommitted)}/s, delivered to all at ${round(r.rowsPerSecondDelivered)} rows/s ` +
-            `(${round(r.deliveriesPerSecond)} deliveries/s); p50 ${r.p50} p99 ${r.p99} max ${r.max} ms; ` +
-            `server CPU ${round(r.serverCpuPercent)} %, PostgreSQL ${round(r.postgresCpuPercent)} %, ` +
-            `clients ${round(r.clientsCpuPercent)} %, writers ${round(r.writersCpuPercent)} %, ` +
-            `others ${round(r.otherCpuPercent)} %; commit → server p50 ${r.arrivalP50} p99 ${r.arrivalP99} ms; lost ${r.lost}`,
+          `${r.subscribers} subscriber${r.subscribers === 1 ? '' : 's'}, ${PATH[r.path]}, ${r.writes}: ` +
+            `${thousands(r.rows)} rows committed at ${round(r.rowsPerSecondCommitted)}/s, delivered to all at ` +
+            `${round(r.rowsPerSecondDelivered)} rows/s (${round(r.deliveriesPerSecond)} deliveries/s); commit → delivered ` +
+            `p50 ${r.p50} p99 ${r.p99} max ${r.max} ms, commit → server p50 ${r.arrivalP50} p99 ${r.arrivalP99} ms, ` +
+            `sent → delivered p50 ${r.sentP50} p99 ${r.sentP99} ms; CPU % server ${round(r.serverCpuPercent)}, ` +
+            `PostgreSQL ${round(r.postgresCpuPercent)}, subscribers ${round(r.clientsCpuPercent)}, ` +
+            `writers ${round(r.writersCpuPercent)}, others ${round(r.otherCpuPercent)}; lost ${r.lost}`,
         );
         await sleep(smoke ? 100 : 1000);
       }
@@ -397,10 +401,9 @@ function report(size, results, smoke) {
     round(r.rowsPerSecondCommitted),
     round(r.rowsPerSecondDelivered),
     round(r.deliveriesPerSecond),
-    round(r.p50),
-    round(r.p99),
-    round(r.max),
+    `${round(r.p50)} / ${round(r.p99)} / ${round(r.max)}`,
     r.path === 'pg' ? `${round(r.arrivalP50)} / ${round(r.arrivalP99)}` : '—',
+    `${round(r.sentP50)} / ${round(r.sentP99)}`,
     round(r.serverCpuPercent),
     round(r.postgresCpuPercent),
     r.lost,
@@ -445,7 +448,9 @@ function report(size, results, smoke) {
       "ms), which is the transaction's commit time in PostgreSQL for a row event and the moment the server committed the POST for a " +
       'record event; p50/p99/max over every delivery of the phase. "commit → server" is the part before the dev server hands the ' +
       "rows to its engine (PostgreSQL's commit, the walsender's decoding, the replication connection, parsing and value mapping, and " +
-      "any wait for the server's event loop); the REST path has no such part.",
+      'any wait for the server\'s event loop); the REST path has no such part. "sent → delivered" is the receive time − the ' +
+      "row's `placed_at`, which the writer set just before it sent the row: the same start on both paths, so it also counts a " +
+      "POST's wait for the server's event loop, which the record's commit time does not see.",
     'Rows/s committed: rows ÷ (last write answered − first write started). Rows/s delivered to all: rows ÷ (last delivery at the ' +
       'last subscriber − first write started); deliveries/s counts every delivery the same way. The steady rows are bounded by the ' +
       'rate and give latency without a backlog; the "as fast as possible" rows give throughput, and their latency is mostly the ' +
@@ -457,7 +462,7 @@ function report(size, results, smoke) {
       `${µs(alone.batched.serverCpuMsPerRow)} (${per}-row transactions: replication message parsing, value mapping, commit), ` +
       `${µs(alone.single.serverCpuMsPerRow)} (one-row), ${µs(alone.rest.serverCpuMsPerRow)} (REST: HTTP and JSON parsing, ` +
       `commit); the walsender (WAL decoding, pgoutput) ${µs(alone.batched.walsenderCpuMsPerRow)} and ` +
-      `${µs(alone.single.walsenderCpuMsPerRow)} per row. At the steady rate, commit to delivery is p50 ${alone.pgSteady.p50} / ` +
+      `${µs(alone.single.walsenderCpuMsPerRow)} per row. At the steady rate, commit → delivered is p50 ${alone.pgSteady.p50} / ` +
       `p99 ${alone.pgSteady.p99} ms against ${alone.restSteady.p50} / ${alone.restSteady.p99} ms, of which commit → server ` +
       `${alone.pgSteady.arrivalP50} / ${alone.pgSteady.arrivalP99} ms: what a row costs in time before the server has it.`,
     `At ${n} subscribers: ${per}-row transactions reach every subscriber at ` +
@@ -472,12 +477,15 @@ function report(size, results, smoke) {
       '(or POSTs answered) in the same turn share it: events per frame ' +
       `${round(all.batched.eventsPerFrame)}, ${round(all.single.eventsPerFrame)} and ${round(all.rest.eventsPerFrame)} ` +
       `(at the steady rate ${round(all.pgSteady.eventsPerFrame, 1)} and ${round(all.restSteady.eventsPerFrame, 1)}).`,
-    `Latency at the steady rate, ${n} subscribers: p50 ${all.pgSteady.p50} ms (PostgreSQL) against ${all.restSteady.p50} ms ` +
-      `(REST), p99 ${all.pgSteady.p99} against ${all.restSteady.p99} ms; commit → server is ${all.pgSteady.arrivalP50} ms at ` +
-      `the p50 (${all.pgSteady.arrivalP99} ms at the p99): the path's own ${alone.pgSteady.arrivalP50} ms (1 subscriber) plus the ` +
-      `wait for an event loop busy with the fan-out (server CPU ${round(all.pgSteady.serverCpuPercent)} %); after it both paths ` +
-      `are the same fan-out. Bytes per delivery: row event ${round(all.batched.bytesPerDelivery)}, record event ` +
-      `${round(all.rest.bytesPerDelivery)} (\`table\`, \`schema\`, \`xid\` and \`lsn\` against \`createdAt\` and \`updatedAt\`).`,
+    `Latency at the steady rate, ${n} subscribers: commit → delivered p50 ${all.pgSteady.p50} ms (PostgreSQL) against ` +
+      `${all.restSteady.p50} ms (REST), p99 ${all.pgSteady.p99} against ${all.restSteady.p99} ms; sent → delivered p50 ` +
+      `${all.pgSteady.sentP50} against ${all.restSteady.sentP50} ms, p99 ${all.pgSteady.sentP99} against ` +
+      `${all.restSteady.sentP99} ms. Of the PostgreSQL path's, commit → server is ${all.pgSteady.arrivalP50} ms at the p50 ` +
+      `(${all.pgSteady.arrivalP99} ms at the p99): the path's own ${alone.pgSteady.arrivalP50} ms (1 subscriber) plus the wait ` +
+      `for an event loop busy with the fan-out (server CPU ${round(all.pgSteady.serverCpuPercent)} %), a wait that a POST spends ` +
+      'before its commit time is taken; from the engine on, both paths are the same fan-out. Bytes per delivery: row event ' +
+      `${round(all.batched.bytesPerDelivery)}, record event ${round(all.rest.bytesPerDelivery)} (\`table\`, \`schema\`, ` +
+      '`xid` and `lsn` against `createdAt` and `updatedAt`).',
     `Other CPU %, rows in table order — the subscribers' process: ${inOrder('clientsCpuPercent')}; the writers (the ` +
       `benchmark's process): ${inOrder('writersCpuPercent')}; every other process on the machine (none of this benchmark's): ` +
       `${inOrder('otherCpuPercent')}. Load average at the end: ${round(load1, 1)} (1 min), ${round(load5, 1)} (5 min), on ` +
@@ -502,10 +510,9 @@ function report(size, results, smoke) {
         'rows/s committed',
         'rows/s delivered to all',
         'deliveries/s',
-        'p50 ms',
-        'p99 ms',
-        'max ms',
+        'commit → delivered p50 / p99 / max ms',
         'commit → server p50 / p99 ms',
+        'sent → delivered p50 / p99 ms',
         'server CPU %',
         'PostgreSQL CPU %',
         'lost',
