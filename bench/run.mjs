@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: every benchmark of issue 7 on this machine — server fan-out against raw ws, list
-// updates against vanilla DOM, bundle sizes, reconnect of many clients — each against a baseline
+// updates against vanilla DOM, bundle sizes, reconnect of many clients — and of issue 14 (rows
+// from PostgreSQL to subscribers against the same rows through REST), each against a baseline
 // measured in the same run. Writes bench/results/latest.md and latest.json and quotes the table in
 // the README (between <!-- bench:start --> and <!-- bench:end -->).
 //
@@ -17,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { CHROMIUM_PATH } from '../scripts/chromium.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const BENCHES = ['bundle', 'list-updates', 'fanout', 'reconnect'];
+const BENCHES = ['bundle', 'list-updates', 'fanout', 'reconnect', 'postgres'];
 const README = join(ROOT, 'README.md');
 const MARK = /<!-- bench:start -->[\s\S]*<!-- bench:end -->/;
 
