@@ -167,7 +167,11 @@ export class EventParts {
 /** What an event does to a subscription's result set; `''` for custom and presence events. */
 type EventChange = Change | 'reset' | '';
 
-let nextKey = 1;
+/**
+ * Subscription keys start at a random point of a 2^52 range, so that a presence commit from
+ * another process of a cluster (its `memberKey`) never names a subscription of this one.
+ */
+let nextKey = 1 + Math.floor(Math.random() * 2 ** 32) * 2 ** 20;
 
 /** A compiled subscription. Build it with `compileSubscription`. */
 export class Subscription {
