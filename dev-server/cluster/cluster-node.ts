@@ -18,7 +18,9 @@ import type { ClusterSequencer } from '../engine/cluster-sequencer.js';
 import type { CommitDraft } from '../engine/commit.js';
 import type { Engine } from '../engine/engine.js';
 import type { Environment } from '../engine/environment.js';
+import type { ClusterSync } from '../sources/postgres/postgres-source.js';
 import { ClusterConnections } from './cluster-connections.js';
+import { CommandConnection } from './command-connection.js';
 import { ClusterTokens } from './cluster-tokens.js';
 import { ClusterUnavailableError } from './cluster-unavailable-error.js';
 import { RedisEnvironmentLog } from './environment-log.js';
@@ -38,7 +40,12 @@ export type ClusterNodeOptions = {
 const HEALTH_EVERY_MS = 2000;
 
 /** A running cluster node. */
-export class ClusterNode implements ClusterSequencer, ClusterAdmission {
+/** How long a snapshot waits for the cluster to catch up before it answers `unavailable`. */
+const CATCH_UP_TIMEOUT_MS = 15_000;
+/** How often a waiting snapshot asks again. */
+const CATCH_UP_POLL_MS = 10;
+
+export class ClusterNode implements ClusterSequencer, ClusterAdmission, ClusterSync {
   private readonly healthTimer: ReturnType<typeof setInterval>;
 
   private constructor(
@@ -48,6 +55,9 @@ export class ClusterNode implements ClusterSequencer, ClusterAdmission {
     private readonly nodes: ClusterConnections,
     /** One-time tokens spent once in the cluster (cluster-tokens.ts). */
     private readonly tokens: ClusterTokens,
+    /** Where the slot's reader reports sync messages (`ClusterSync`). */
+    private readonly syncs: CommandConnection,
+    private readonly syncKey: string,
     private readonly readsSlot: () => boolean,
   ) {
     this.healthTimer = setInterval(() => void this.updateHealth(), HEALTH_EVERY_MS);
@@ -67,7 +77,8 @@ export class ClusterNode implements ClusterSequencer, ClusterAdmission {
     });
     const prefix = options.keyPrefix === undefined ? {} : { keyPrefix: options.keyPrefix };
     let nodes: ClusterConnections | undefined;
-    let tokens: ClusterTokens;
+    let tokens: ClusterTokens | undefined;
+    let syncs: CommandConnection;
     try {
       nodes = await ClusterConnections.connect({ url: options.url, ...prefix });
       tokens = await ClusterTokens.connect({
@@ -76,11 +87,21 @@ export class ClusterNode implements ClusterSequencer, ClusterAdmission {
         tokenTtlMs: engine.limits.tokenTtlMs,
         clock: engine.clock,
       });
+      syncs = await CommandConnection.connect({ url: options.url }, 'sync');
     } catch (error) {
-      await Promise.all([log.close(), nodes?.close()]);
+      await Promise.all([log.close(), nodes?.close(), tokens?.close()]);
       throw error;
     }
-    const node = new ClusterNode(engine, log, nodes, tokens, options.readsSlot ?? (() => false));
+    const syncKey = `${options.keyPrefix ?? ''}rt:{pg}:synced`;
+    const node = new ClusterNode(
+      engine,
+      log,
+      nodes,
+      tokens,
+      syncs,
+      syncKey,
+      options.readsSlot ?? (() => false),
+    );
     try {
       for (const env of engine.environmentList()) await node.join(env);
       engine.admission = node;
@@ -102,7 +123,36 @@ export class ClusterNode implements ClusterSequencer, ClusterAdmission {
     clearInterval(this.healthTimer);
     for (const env of this.engine.environmentList()) if (env.sequencer === this) env.sequencer = undefined;
     if (this.engine.admission === this) this.engine.admission = undefined;
-    await Promise.all([this.log.close(), this.nodes.close(), this.tokens.close()]);
+    await Promise.all([this.log.close(), this.nodes.close(), this.tokens.close(), this.syncs.close()]);
+  }
+
+  async report(lsn: bigint): Promise<void> {
+    const text = lsnText(lsn);
+    const known = await this.syncs.run((client) => client.get(this.syncKey));
+    if (known === null || String(known) < text)
+      await this.syncs.run((client) => client.set(this.syncKey, text));
+  }
+
+  async waitFor(lsn: bigint, env: Environment): Promise<void> {
+    const text = lsnText(lsn);
+    const deadline = Date.now() + CATCH_UP_TIMEOUT_MS;
+    const late = () =>
+      new ApiError(
+        'unavailable',
+        `the cluster's PostgreSQL reader did not catch up within ${CATCH_UP_TIMEOUT_MS / 1000} s`,
+      );
+    for (;;) {
+      const known = await unavailableAsApiError(this.syncs.run((client) => client.get(this.syncKey)));
+      if (known !== null && String(known) >= text) break;
+      if (Date.now() > deadline) throw late();
+      await new Promise((r) => setTimeout(r, CATCH_UP_POLL_MS));
+    }
+    // Every transaction before `lsn` is in the log now: wait until this process has received it.
+    const { seq } = await unavailableAsApiError(this.log.current(env));
+    while (env.seq < seq) {
+      if (Date.now() > deadline) throw late();
+      await new Promise((r) => setTimeout(r, CATCH_UP_POLL_MS));
+    }
   }
 
   issue(keyId: string): Promise<{ token: string; expiresAt: number }> {
@@ -180,4 +230,9 @@ async function unavailableAsApiError<T>(pending: Promise<T>): Promise<T> {
     if (error instanceof ClusterUnavailableError) throw new ApiError('unavailable', error.message);
     throw error;
   }
+}
+
+/** An LSN as fixed-width hex, so that two compare as strings. */
+function lsnText(lsn: bigint): string {
+  return lsn.toString(16).padStart(16, '0');
 }

@@ -128,6 +128,7 @@ export async function createDevServer(options: DevServerOptions = {}): Promise<D
         ...(options.clusterKeyPrefix === undefined ? {} : { keyPrefix: options.clusterKeyPrefix }),
       });
     }
+    if (postgres && cluster) postgres.clusterSync = cluster;
     await postgres?.start();
   } catch (error) {
     engine.shutdown();

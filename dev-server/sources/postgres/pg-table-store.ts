@@ -22,7 +22,7 @@ export interface TableStoreHost {
   /** The exposed table of an environment by name. */
   exposedTable(env: Environment, table: string): PreparedTable | undefined;
   /** Resolves once the stream has applied every transaction committed before now. */
-  caughtUp(): Promise<void>;
+  caughtUp(env: Environment): Promise<void>;
 }
 
 /** Reads and writes the exposed tables of a PostgreSQL source. */
@@ -38,7 +38,14 @@ export class PgTableStore implements TableStore {
   ): void {
     const prepared = this.table(env, table);
     readAlignedSnapshot(
-      { reader: this.host.reader, table: prepared, env, query, caughtUp: () => this.host.caughtUp(), signal },
+      {
+        reader: this.host.reader,
+        table: prepared,
+        env,
+        query,
+        caughtUp: () => this.host.caughtUp(env),
+        signal,
+      },
       (result) => done('error' in result ? { error: asApiError(result.error) } : result),
     );
   }

@@ -51,6 +51,19 @@ export type PostgresSourceOptions = {
   cluster?: boolean;
 };
 
+/**
+ * Snapshot alignment across a cluster (table-snapshot.ts): the process reading the slot reports
+ * each sync message it has read (every transaction before it is then in the cluster's log), and
+ * a process waiting for one learns it from the cluster, then waits until it has received the
+ * environment's log up to that moment.
+ */
+export interface ClusterSync {
+  /** The slot's reader has appended every transaction committed before `lsn` to the log. */
+  report(lsn: bigint): Promise<void>;
+  /** Resolves once `lsn` was reported and `env` has received its log as it was then. */
+  waitFor(lsn: bigint, env: Environment): Promise<void>;
+}
+
 /** An exposed table and the environment it belongs to. */
 type Exposure = { table: PreparedTable; env: Environment };
 
@@ -104,7 +117,7 @@ export class PostgresSource implements TableStoreHost {
    * non-transactional logical message is written now, and the stream reads it only after every
    * commit before it (table-snapshot.ts waits for this).
    */
-  async caughtUp(): Promise<void> {
+  async caughtUp(env: Environment): Promise<void> {
     let lsn: bigint;
     try {
       const { rows } = await this.pool.query<{ lsn: string }>(
@@ -114,6 +127,10 @@ export class PostgresSource implements TableStoreHost {
       lsn = parseLsn(rows[0]?.lsn ?? '0/0');
     } catch (error) {
       throw new ApiError('unavailable', `PostgreSQL is unavailable: ${(error as Error).message}`);
+    }
+    if (this.clusterSync) {
+      await this.clusterSync.waitFor(lsn, env);
+      return;
     }
     if (this.synced >= lsn) return;
     await new Promise<void>((resolve, reject) => {
@@ -137,8 +154,22 @@ export class PostgresSource implements TableStoreHost {
     });
   }
 
+  /**
+   * In a cluster, where sync messages are reported and waited for: the process reading the slot
+   * may be another one (cluster-node.ts).
+   */
+  clusterSync: ClusterSync | undefined;
+
   /** The stream has applied every transaction before `lsn`. */
   private sync(lsn: bigint): void {
+    if (this.clusterSync) {
+      this.clusterSync.report(lsn).catch((error: unknown) => {
+        console.error(
+          `dev server: cannot report a PostgreSQL sync to the cluster: ${(error as Error).message}`,
+        );
+      });
+      return;
+    }
     if (lsn > this.synced) this.synced = lsn;
     const ready = this.syncWaiters.filter((w) => w.lsn <= lsn);
     if (ready.length === 0) return;
