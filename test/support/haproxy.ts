@@ -33,7 +33,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './test-server.js';
+import { freePort, portAccepts } from './test-server.js';
 
 /** The haproxy binary. */
 export const HAPROXY = process.env.HAPROXY ?? '/usr/sbin/haproxy';
@@ -203,27 +203,9 @@ export class Haproxy {
       );
     });
     this.process = child;
-    await Promise.race([failed, this.listening()]);
+    await Promise.race([failed, portAccepts(this.port, 'haproxy')]);
     child.removeAllListeners('exit');
     child.removeAllListeners('error');
-  }
-
-  /** Resolves once the port accepts connections (within 5 s). */
-  private async listening(): Promise<void> {
-    const deadline = Date.now() + 5000;
-    for (;;) {
-      const open = await new Promise<boolean>((resolve) => {
-        const socket = connect(this.port, '127.0.0.1');
-        socket.once('connect', () => {
-          socket.destroy();
-          resolve(true);
-        });
-        socket.once('error', () => resolve(false));
-      });
-      if (open) return;
-      if (Date.now() > deadline) throw new Error(`haproxy did not listen on ${this.port} within 5 s`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
   }
 
   /** One command on the admin socket; resolves with its whole answer. */

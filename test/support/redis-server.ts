@@ -9,11 +9,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'redis';
-import { freePort } from './test-server.js';
+import { freePort, portAccepts } from './test-server.js';
 
 /** The redis-server binary. */
 export const REDIS_SERVER = process.env.REDIS_SERVER ?? 'redis-server';
@@ -157,26 +156,8 @@ export class RedisServer {
       child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${stderr}`)));
     });
     this.process = child;
-    await Promise.race([failed, this.listening()]);
+    await Promise.race([failed, portAccepts(this.port, 'redis-server')]);
     child.removeAllListeners('exit');
     child.removeAllListeners('error');
-  }
-
-  /** Resolves once the port accepts connections (within 5 s). */
-  private async listening(): Promise<void> {
-    const deadline = Date.now() + 5000;
-    for (;;) {
-      const open = await new Promise<boolean>((resolve) => {
-        const socket = connect(this.port, '127.0.0.1');
-        socket.once('connect', () => {
-          socket.destroy();
-          resolve(true);
-        });
-        socket.once('error', () => resolve(false));
-      });
-      if (open) return;
-      if (Date.now() > deadline) throw new Error(`redis-server did not listen on ${this.port} within 5 s`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
   }
 }

@@ -2,7 +2,7 @@
  * Starts the real dev server for a test on a random port of 127.0.0.1, with small limits for
  * speed, and a config of two clients and two environments to test isolation with.
  */
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { createDevServer, type DevServer, type DevServerOptions } from '../../dev-server/node/server.js';
 
 /** Keys of the test config. */
@@ -80,4 +80,23 @@ export async function freePort(): Promise<number> {
 export async function connectionCount(server: { url: string }): Promise<number> {
   const health = (await (await fetch(`${server.url}/healthz`)).json()) as { connections: number };
   return health.connections;
+}
+
+/** Resolves once `port` of 127.0.0.1 accepts connections; rejects after `timeoutMs` naming `what`. */
+export async function portAccepts(port: number, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline)
+      throw new Error(`${what} did not listen on ${port} within ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
