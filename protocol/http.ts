@@ -49,6 +49,8 @@ export const HealthResponseSchema = z.strictObject({
     }),
   ),
 });
+/** A `/healthz` answer. */
+export type HealthResponse = z.infer<typeof HealthResponseSchema>;
 
 /** HTTP status of each error name. */
 export const HTTP_ERRORS = {

@@ -176,7 +176,7 @@ export class ClusterNode implements ClusterSequencer, ClusterAdmission, ClusterS
     const nodes = await this.nodes.nodes().catch(() => undefined);
     this.engine.health.cluster = {
       node: this.nodes.node,
-      nodes: nodes ?? (this.engine.health.cluster as { nodes?: number } | undefined)?.nodes ?? 1,
+      nodes: nodes ?? this.engine.health.cluster?.nodes ?? 1,
       replication: this.readsSlot() ? 'leader' : 'follower',
       redis: this.available ? 'connected' : 'unreachable',
     };

@@ -344,10 +344,10 @@ export class Connection implements SubscriptionOwner, SubscribeJobHost, Flushabl
   }
 
   /** Ends a live subscription whose where passed a work limit in the fan-out (filter-work.ts). */
-  endSubscription(sub: Subscription, message: string, name: CodeName = 'bad_request'): void {
+  endSubscription(sub: Subscription, message: string): void {
     if (this.subs.get(sub.id) !== sub) return;
     this.drop(sub);
-    this.sendError(name, message, sub.id);
+    this.sendError('bad_request', message, sub.id);
   }
 
   /** The live budget of this connection's wheres; made on first use (most connections filter little). */

@@ -8,6 +8,7 @@ import {
   PATHS,
   type AuditType,
   type CodeName,
+  type HealthResponse,
   type Limits,
   type SubscriptionSpec,
   type WsAuthResponse,
@@ -72,7 +73,7 @@ export class Engine implements EngineCore {
   /** In a cluster, its tokens and connection counts (cluster-admission.ts); else this process's. */
   admission: ClusterAdmission | undefined;
   /** What `/healthz` adds to `ok`, `connections` and `uptimeMs`: `postgres`, `cluster`. */
-  readonly health: Record<string, unknown> = {};
+  readonly health: Pick<HealthResponse, 'postgres' | 'cluster'> = {};
 
   constructor(
     readonly config: ResolvedConfig,

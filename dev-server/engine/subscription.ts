@@ -15,7 +15,6 @@ import {
   normalizeRowOperation,
   type Change,
   type Channel,
-  type CodeName,
   type LiveRecord,
   type LiveRow,
   type Member,
@@ -34,11 +33,8 @@ export interface SubscriptionOwner {
   /** What the live fan-out's evaluation of this connection's wheres may cost (filter-work.ts). */
   readonly filterBudget: FilterMeter;
   enqueue(event: SharedEvent): void;
-  /**
-   * Ends a subscription from the server's side, telling the client why with an `error` of `name`
-   * (default `bad_request`: a where past a work limit in the fan-out).
-   */
-  endSubscription(sub: Subscription, message: string, name?: CodeName): void;
+  /** Ends a subscription whose where passed a work limit in the fan-out, telling the client why. */
+  endSubscription(sub: Subscription, message: string): void;
   /** Answers a live subscription again as a fresh subscribe (a TRUNCATE emptied its object's table). */
   resync(sub: Subscription): void;
 }
